@@ -1,0 +1,233 @@
+/**
+ * The only reader of `process.env`. Every variable of the README's configuration table is parsed and
+ * validated here once; a wrong or missing one stops start-up with an error naming it.
+ */
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const CONSISTENCY_LEVELS = ['ONE', 'LOCAL_ONE', 'QUORUM', 'LOCAL_QUORUM', 'EACH_QUORUM', 'ALL'] as const;
+export type ConsistencyName = (typeof CONSISTENCY_LEVELS)[number];
+
+const booleanFlag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'], { message: "expected 'true' or 'false'" })
+    .optional()
+    .transform((value) => (value === undefined ? fallback : value === 'true' || value === '1'));
+
+const integer = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === '') return fallback;
+      const parsed = Number(value);
+      if (!/^\d+$/.test(value) || parsed < min || parsed > max) {
+        ctx.addIssue({ code: 'custom', message: `expected an integer from ${min} to ${max}, got '${value}'` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const identifier = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value) => value || fallback)
+    .pipe(z.string().regex(/^[a-z][a-z0-9_]{0,47}$/, 'expected a lower-case identifier ([a-z][a-z0-9_]*, at most 48 chars)'));
+
+/**
+ * `SCYLLA_REPLICATION`: `SimpleStrategy:1` (one local node) or `dc1:3,dc2:3` (NetworkTopologyStrategy,
+ * the production choice: RF 3 in each data centre).
+ */
+export type Replication =
+  | { class: 'SimpleStrategy'; replication_factor: number }
+  | { class: 'NetworkTopologyStrategy'; dataCenters: Record<string, number> };
+
+const replication = z
+  .string()
+  .optional()
+  .transform((value, ctx): Replication => {
+    const text = value || 'SimpleStrategy:1';
+    const simple = /^SimpleStrategy:(\d{1,2})$/.exec(text);
+    if (simple) return { class: 'SimpleStrategy', replication_factor: Number(simple[1]) };
+    const dataCenters: Record<string, number> = {};
+    for (const part of text.split(',')) {
+      const match = /^([A-Za-z0-9_.-]{1,64}):(\d{1,2})$/.exec(part.trim());
+      if (!match) {
+        ctx.addIssue({ code: 'custom', message: `expected 'SimpleStrategy:N' or 'dc1:3,dc2:3', got '${text}'` });
+        return z.NEVER;
+      }
+      dataCenters[match[1]!] = Number(match[2]);
+    }
+    return { class: 'NetworkTopologyStrategy', dataCenters };
+  });
+
+const url = (protocols: string[]) =>
+  z.string({ message: 'is required' }).refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `expected a ${protocols.join(' or ')} URL`);
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => value || undefined);
+
+const envSchema = z
+  .object({
+    SCYLLA_ENABLED: booleanFlag(true),
+    SCYLLA_CONTACT_POINTS: z
+      .string()
+      .optional()
+      .transform((value) => (value || '127.0.0.1').split(',').map((point) => point.trim()))
+      .pipe(z.array(z.string().regex(/^[A-Za-z0-9.:_-]+$/, 'expected comma-separated host names or addresses')).min(1)),
+    SCYLLA_PORT: integer(9042, 1, 65535),
+    SCYLLA_KEYSPACE: identifier('chat'),
+    SCYLLA_LOCAL_DC: z.string().optional().transform((value) => value || 'datacenter1'),
+    SCYLLA_USERNAME: optionalText,
+    SCYLLA_PASSWORD: optionalText,
+    SCYLLA_CREDENTIALS_SECRET_ARN: optionalText,
+    SCYLLA_REPLICATION: replication,
+    SCYLLA_READ_CONSISTENCY: z.enum(CONSISTENCY_LEVELS).optional().transform((value) => value ?? 'LOCAL_ONE'),
+    SCYLLA_WRITE_CONSISTENCY: z.enum(CONSISTENCY_LEVELS).optional().transform((value) => value ?? 'LOCAL_QUORUM'),
+    SCYLLA_REQUEST_TIMEOUT_MS: integer(1000, 50, 60_000),
+    SCYLLA_CONNECT_TIMEOUT_MS: integer(1000, 50, 60_000),
+    DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+    DATABASE_URL_SECRET_ARN: optionalText,
+    DATABASE_SCHEMA: identifier('public'),
+    DATABASE_POOL_MAX: integer(1, 1, 100),
+    DATABASE_TIMEOUT_MS: integer(1000, 50, 60_000),
+    UPSTASH_REDIS_REST_URL: url(['http:', 'https:']).optional(),
+    UPSTASH_REDIS_REST_TOKEN: optionalText,
+    UPSTASH_REDIS_REST_TOKEN_SECRET_ARN: optionalText,
+    REDIS_TIMEOUT_MS: integer(1000, 50, 60_000),
+    TELEGRAM_WEBHOOK_SECRET: optionalText,
+    TELEGRAM_WEBHOOK_SECRET_ARN: optionalText,
+    MIGRATIONS_DIR: optionalText,
+    LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).optional().transform((value) => value ?? 'INFO'),
+  })
+  .superRefine((env, ctx) => {
+    if (Boolean(env.SCYLLA_USERNAME) !== Boolean(env.SCYLLA_PASSWORD)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.SCYLLA_USERNAME ? 'SCYLLA_PASSWORD' : 'SCYLLA_USERNAME'],
+        message: 'SCYLLA_USERNAME and SCYLLA_PASSWORD are set together or not at all',
+      });
+    }
+  });
+
+type Env = z.output<typeof envSchema>;
+
+export interface Config {
+  scylla: {
+    enabled: boolean;
+    contactPoints: string[];
+    port: number;
+    keyspace: string;
+    localDataCenter: string;
+    credentials?: { username: string; password: string };
+    credentialsSecretArn?: string;
+    replication: Replication;
+    readConsistency: ConsistencyName;
+    writeConsistency: ConsistencyName;
+    requestTimeoutMs: number;
+    connectTimeoutMs: number;
+  };
+  postgres: { url?: string; urlSecretArn?: string; schema: string; poolMax: number; timeoutMs: number };
+  redis: { url?: string; token?: string; tokenSecretArn?: string; timeoutMs: number };
+  telegram: { webhookSecret?: string; webhookSecretArn?: string };
+  /** Where `scylla/*.cql` and `postgres/*.sql` live; the project's `cql/` unless bundled elsewhere. */
+  migrationsDir?: string;
+  logLevel: Env['LOG_LEVEL'];
+}
+
+function toConfig(env: Env): Config {
+  return {
+    scylla: {
+      enabled: env.SCYLLA_ENABLED,
+      contactPoints: env.SCYLLA_CONTACT_POINTS,
+      port: env.SCYLLA_PORT,
+      keyspace: env.SCYLLA_KEYSPACE,
+      localDataCenter: env.SCYLLA_LOCAL_DC,
+      credentials:
+        env.SCYLLA_USERNAME && env.SCYLLA_PASSWORD
+          ? { username: env.SCYLLA_USERNAME, password: env.SCYLLA_PASSWORD }
+          : undefined,
+      credentialsSecretArn: env.SCYLLA_CREDENTIALS_SECRET_ARN,
+      replication: env.SCYLLA_REPLICATION,
+      readConsistency: env.SCYLLA_READ_CONSISTENCY,
+      writeConsistency: env.SCYLLA_WRITE_CONSISTENCY,
+      requestTimeoutMs: env.SCYLLA_REQUEST_TIMEOUT_MS,
+      connectTimeoutMs: env.SCYLLA_CONNECT_TIMEOUT_MS,
+    },
+    postgres: {
+      url: env.DATABASE_URL,
+      urlSecretArn: env.DATABASE_URL_SECRET_ARN,
+      schema: env.DATABASE_SCHEMA,
+      poolMax: env.DATABASE_POOL_MAX,
+      timeoutMs: env.DATABASE_TIMEOUT_MS,
+    },
+    redis: {
+      url: env.UPSTASH_REDIS_REST_URL,
+      token: env.UPSTASH_REDIS_REST_TOKEN,
+      tokenSecretArn: env.UPSTASH_REDIS_REST_TOKEN_SECRET_ARN,
+      timeoutMs: env.REDIS_TIMEOUT_MS,
+    },
+    telegram: { webhookSecret: env.TELEGRAM_WEBHOOK_SECRET, webhookSecretArn: env.TELEGRAM_WEBHOOK_SECRET_ARN },
+    migrationsDir: env.MIGRATIONS_DIR,
+    logLevel: env.LOG_LEVEL,
+  };
+}
+
+/** Parses an environment; throws a ConfigError naming every wrong or missing variable. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      const message = issue.code === 'invalid_type' && env[name] === undefined ? 'is required' : issue.message;
+      return `${name}: ${message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return toConfig(result.data);
+}
+
+export type StoreName = 'scylla' | 'postgres' | 'redis';
+
+/**
+ * Throws a ConfigError naming each missing variable that the given stores need. Entry points call it at
+ * start-up for the stores they use, so a Lambda without Redis does not demand Redis settings.
+ */
+export function requireStores(config: Config, stores: StoreName[]): void {
+  const missing: string[] = [];
+  if (stores.includes('postgres') && !config.postgres.url && !config.postgres.urlSecretArn) {
+    missing.push('DATABASE_URL: is required (or DATABASE_URL_SECRET_ARN)');
+  }
+  if (stores.includes('redis')) {
+    if (!config.redis.url) missing.push('UPSTASH_REDIS_REST_URL: is required');
+    if (!config.redis.token && !config.redis.tokenSecretArn) {
+      missing.push('UPSTASH_REDIS_REST_TOKEN: is required (or UPSTASH_REDIS_REST_TOKEN_SECRET_ARN)');
+    }
+  }
+  if (missing.length > 0) throw new ConfigError(`Invalid configuration:\n  ${missing.join('\n  ')}`);
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, parsed on first use and then reused. */
+export function getConfig(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}
+
+/** Test hook: forget the cached configuration so the next `getConfig()` re-reads the environment. */
+export function resetConfigForTests(): void {
+  cached = undefined;
+}

@@ -1,0 +1,68 @@
+/**
+ * One `pg` pool per process (size 1 in a Lambda: one request at a time per container), created lazily and
+ * reused while warm. Every query has a statement timeout so a stuck database becomes a fast 503.
+ */
+import pg from 'pg';
+import { getConfig } from '../config.js';
+import { StoreUnavailableError } from '../errors.js';
+import { resolveDatabaseUrl } from '../secrets.js';
+
+let pool: pg.Pool | undefined;
+let creating: Promise<pg.Pool> | undefined;
+
+export async function getPostgres(): Promise<pg.Pool> {
+  if (pool) return pool;
+  creating ??= (async () => {
+    const config = getConfig().postgres;
+    const created = new pg.Pool({
+      connectionString: await resolveDatabaseUrl(config),
+      max: config.poolMax,
+      connectionTimeoutMillis: config.timeoutMs,
+      idleTimeoutMillis: 60_000,
+      statement_timeout: config.timeoutMs * 2,
+      query_timeout: config.timeoutMs * 2,
+      // Names in queries are unqualified; the schema comes from configuration.
+      options: `-c search_path=${config.schema},public`,
+    });
+    // An idle client that dies (database restart) must not crash the process; the pool replaces it.
+    created.on('error', () => undefined);
+    pool = created;
+    return created;
+  })().finally(() => {
+    creating = undefined;
+  });
+  return creating;
+}
+
+/** Runs a query, turning connection failures and timeouts into StoreUnavailableError (503). */
+export async function pgQuery<Row extends pg.QueryResultRow>(
+  text: string,
+  values: unknown[] = [],
+): Promise<pg.QueryResult<Row>> {
+  const db = await getPostgres();
+  try {
+    return await db.query<Row>(text, values);
+  } catch (error) {
+    throw toPostgresError(error);
+  }
+}
+
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006', '57014']);
+
+export function toPostgresError(error: unknown): unknown {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (
+    (code && (UNAVAILABLE_SQLSTATES.has(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(code))) ||
+    /timeout|Connection terminated|connect ECONNREFUSED/i.test(message)
+  ) {
+    return new StoreUnavailableError('postgres', message);
+  }
+  return error;
+}
+
+export async function closePostgres(): Promise<void> {
+  const current = pool;
+  pool = undefined;
+  await current?.end();
+}

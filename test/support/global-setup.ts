@@ -1,0 +1,38 @@
+/**
+ * Once per test run: bring up (or reuse) the real stores, then give each test worker a fresh keyspace and
+ * PostgreSQL schema with every migration applied. Workers read them through `inject('stores')`.
+ */
+import type { TestProject } from 'vitest/node';
+import { parseConfig } from '../../lib/config.js';
+import { migrateAll } from '../../lib/migrations/index.js';
+import { startLocalStores, type LocalStores } from '../../infra/local/stores.js';
+import { TEST_WORKERS } from '../../vitest.config.js';
+import { dropTestNamespaces, workerNamespace } from './namespaces.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stores: Record<string, string>;
+  }
+}
+
+let stores: LocalStores | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+  const started = Date.now();
+  stores = await startLocalStores({ log: (line) => console.error(line) });
+  const env = { ...process.env, ...stores.env };
+  await dropTestNamespaces(env);
+  for (let worker = 1; worker <= TEST_WORKERS; worker++) {
+    const names = workerNamespace(worker);
+    const config = parseConfig({ ...env, SCYLLA_KEYSPACE: names.keyspace, DATABASE_SCHEMA: names.schema });
+    await migrateAll(config, () => undefined);
+  }
+  console.error(`global-setup: stores ready (${stores.cql.kind}) in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  project.provide('stores', stores.env);
+}
+
+export async function teardown(): Promise<void> {
+  // A developer can keep the node up between runs with KEEP_STORES=1; CI always stops what it started.
+  if (process.env.KEEP_STORES === '1') return;
+  await stores?.stop();
+}
