@@ -76,8 +76,9 @@ function nodeDir(index: number): string {
   return join(localStoreDir, `node${index}`);
 }
 
+/** Our own record of the JVM we spawned (Cassandra deletes its own pid file early in shutdown). */
 function pidFile(index: number): string {
-  return join(nodeDir(index), 'cassandra.pid');
+  return join(nodeDir(index), 'node.pid');
 }
 
 export function logFile(index: number): string {
@@ -231,7 +232,6 @@ export async function startNode(spec: NodeSpec, options: StartOptions = {}): Pro
     `-Dcassandra.storagedir=${dir}`,
     `-Dcassandra.logdir=${join(dir, 'logs')}`,
     `-Dlogback.configurationFile=${join(pomDir, 'logback.xml')}`,
-    `-Dcassandra-pidfile=${pidFile(spec.index)}`,
     '-Dcassandra-foreground=yes',
     '-Dcassandra.skip_wait_for_gossip_to_settle=0',
     `-Dcassandra.ring_delay_ms=${spec.seeds.length > 1 ? 5000 : 1000}`,
