@@ -1,0 +1,71 @@
+/**
+ * Local token issuing and verification, equal to what API Gateway's JWT authorizer checks in AWS:
+ * RS256 signature against a JWKS, issuer, audience, expiry and not-before. The signing key lives in
+ * `.local/jwt/` so `npm run token` and a running local server agree.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
+
+const keyFile = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), '.local', 'jwt', 'signing-key.json');
+
+export const LOCAL_ISSUER = process.env.JWT_ISSUER ?? 'https://auth.local.invalid/';
+export const LOCAL_AUDIENCE = process.env.JWT_AUDIENCE ?? 'messages-api';
+
+async function signingJwk(): Promise<JWK> {
+  if (existsSync(keyFile)) return JSON.parse(readFileSync(keyFile, 'utf8')) as JWK;
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const jwk = { ...(await exportJWK(privateKey)), kid: `local-${Date.now()}`, alg: 'RS256', use: 'sig' };
+  mkdirSync(dirname(keyFile), { recursive: true });
+  writeFileSync(keyFile, JSON.stringify(jwk), { mode: 0o600 });
+  return jwk;
+}
+
+export async function publicJwks(): Promise<{ keys: JWK[] }> {
+  const { kid, kty, n, e, alg, use } = await signingJwk();
+  return { keys: [{ kid, kty, n, e, alg, use }] };
+}
+
+export async function mintToken(options: {
+  sub: string;
+  scope?: string;
+  expiresInSeconds?: number;
+  issuer?: string;
+  audience?: string;
+}): Promise<string> {
+  const jwk = await signingJwk();
+  const key = await importJWK(jwk, 'RS256');
+  const payload: JWTPayload = options.scope ? { scope: options.scope } : {};
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: 'RS256', kid: jwk.kid!, typ: 'JWT' })
+    .setSubject(options.sub)
+    .setIssuer(options.issuer ?? LOCAL_ISSUER)
+    .setAudience(options.audience ?? LOCAL_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + (options.expiresInSeconds ?? 3600))
+    .sign(key);
+}
+
+export type ApiGatewayClaims = Record<string, string>;
+
+/**
+ * Verifies a bearer token and returns its claims the way API Gateway hands them to a Lambda: every value a
+ * string, arrays as "[a b]". Throws on any failure.
+ */
+export async function verifyBearer(authorization: string | undefined): Promise<{ claims: ApiGatewayClaims; scopes: string[] | null }> {
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization ?? '');
+  if (!match) throw new Error('missing bearer token');
+  const jwks = createLocalJWKSet(await publicJwks());
+  const { payload } = await jwtVerify(match[1]!, jwks, {
+    issuer: LOCAL_ISSUER,
+    audience: LOCAL_AUDIENCE,
+    algorithms: ['RS256'],
+    requiredClaims: ['exp', 'sub'],
+  });
+  const claims: ApiGatewayClaims = {};
+  for (const [name, value] of Object.entries(payload)) {
+    claims[name] = Array.isArray(value) ? `[${value.join(' ')}]` : String(value);
+  }
+  return { claims, scopes: null };
+}

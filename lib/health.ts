@@ -1,0 +1,43 @@
+/** Readiness: each store answers a trivial request within a short timeout, checked in parallel. */
+import { getConfig } from './config.js';
+import { pgQuery } from './postgres/pool.js';
+import { getRedis } from './redis/client.js';
+import { getScylla } from './scylla/client.js';
+
+export const PROBE_TIMEOUT_MS = 800;
+
+export type CheckResult = { status: 'ok'; latency_ms: number } | { status: 'unavailable' | 'disabled'; error: string };
+
+async function timed(probe: () => Promise<unknown>): Promise<CheckResult> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
+      }),
+    ]);
+    return { status: 'ok', latency_ms: Math.round((performance.now() - started) * 10) / 10 };
+  } catch (error) {
+    return { status: 'unavailable', error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function checkReadiness(): Promise<{ ready: boolean; checks: Record<string, CheckResult> }> {
+  const scyllaEnabled = getConfig().scylla.enabled;
+  const [scylla, postgres, redis] = await Promise.all([
+    scyllaEnabled
+      ? timed(async () => (await getScylla()).execute('SELECT release_version FROM system.local', [], { prepare: true }))
+      : Promise.resolve<CheckResult>({ status: 'disabled', error: 'SCYLLA_ENABLED is false' }),
+    timed(() => pgQuery('SELECT 1')),
+    timed(async () => {
+      const answer = await (await getRedis()).ping();
+      if (answer !== 'PONG') throw new Error(`unexpected PING answer ${String(answer)}`);
+    }),
+  ]);
+  const checks = { scylla, postgres, redis };
+  return { ready: Object.values(checks).every((check) => check.status === 'ok'), checks };
+}

@@ -1,0 +1,96 @@
+/**
+ * Leases a Snowflake worker id (0–1023) to this process through a conditional insert with a TTL in Scylla,
+ * so no two live Lambda containers mint with the same worker id. The lease is renewed on use while warm (a
+ * frozen container cannot run timers); a container that died simply lets its claim expire. A lease is
+ * trusted only until `ttl - margin` after the moment its claim was sent, measured on the local clock, so a
+ * container thawed after its claim lapsed takes a fresh one before minting again.
+ */
+import { randomInt, randomUUID } from 'node:crypto';
+import { getScylla, toStoreError } from '../scylla/client.js';
+import { MAX_WORKER_ID, SnowflakeGenerator } from './snowflake.js';
+
+const LEASE_TTL_SECONDS = 120;
+const RENEW_AFTER_MS = 30_000;
+const SAFETY_MARGIN_MS = 20_000;
+const MAX_ATTEMPTS = 64;
+
+export class WorkerLease {
+  private workerId: number | undefined;
+  private claimedAt = 0;
+  private pending: Promise<number> | undefined;
+  readonly owner = `${process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? 'local'}:${process.pid}:${randomUUID()}`;
+
+  /** The leased worker id, claiming or renewing first when needed. */
+  async current(): Promise<number> {
+    const age = Date.now() - this.claimedAt;
+    if (this.workerId !== undefined && age < RENEW_AFTER_MS) return this.workerId;
+    this.pending ??= this.refresh().finally(() => {
+      this.pending = undefined;
+    });
+    return this.pending;
+  }
+
+  private async refresh(): Promise<number> {
+    const client = await getScylla();
+    const sentAt = Date.now();
+    try {
+      if (this.workerId !== undefined && Date.now() - this.claimedAt < LEASE_TTL_SECONDS * 1000 - SAFETY_MARGIN_MS) {
+        const renewed = await client.execute(
+          `UPDATE snowflake_worker_leases USING TTL ${LEASE_TTL_SECONDS} SET leased_at = ? WHERE worker_id = ? IF owner = ?`,
+          [new Date(sentAt), this.workerId, this.owner],
+          { prepare: true },
+        );
+        if (renewed.wasApplied()) {
+          this.claimedAt = sentAt;
+          return this.workerId;
+        }
+      }
+      this.workerId = undefined;
+      const start = randomInt(0, MAX_WORKER_ID + 1);
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const candidate = (start + attempt * 97) % (MAX_WORKER_ID + 1);
+        const claimSentAt = Date.now();
+        const claimed = await client.execute(
+          `INSERT INTO snowflake_worker_leases (worker_id, owner, leased_at) VALUES (?, ?, ?) IF NOT EXISTS USING TTL ${LEASE_TTL_SECONDS}`,
+          [candidate, this.owner, new Date(claimSentAt)],
+          { prepare: true },
+        );
+        if (claimed.wasApplied()) {
+          this.workerId = candidate;
+          this.claimedAt = claimSentAt;
+          return candidate;
+        }
+      }
+    } catch (error) {
+      throw toStoreError(error);
+    }
+    throw new Error(`No free Snowflake worker id after ${MAX_ATTEMPTS} attempts`);
+  }
+
+  /** Gives the id back early (graceful shutdown); expiry covers every other way a container ends. */
+  async release(): Promise<void> {
+    if (this.workerId === undefined) return;
+    const client = await getScylla();
+    await client.execute('DELETE FROM snowflake_worker_leases WHERE worker_id = ? IF owner = ?', [this.workerId, this.owner], {
+      prepare: true,
+    });
+    this.workerId = undefined;
+  }
+}
+
+let lease: WorkerLease | undefined;
+let generator: SnowflakeGenerator | undefined;
+
+/** The process-wide id generator, backed by a leased worker id. */
+export async function nextMessageId(): Promise<bigint> {
+  if (!generator) {
+    lease = new WorkerLease();
+    const held = lease;
+    generator = new SnowflakeGenerator(() => held.current());
+  }
+  return generator.next();
+}
+
+export function currentLease(): WorkerLease | undefined {
+  return lease;
+}

@@ -1,0 +1,129 @@
+/** Message use cases: create (with nonce dedup), get, list, edit, delete. */
+import type { Principal } from '../auth/principal.js';
+import { authorizeChannel } from '../channels/access.js';
+import { advanceLastMessageId } from '../channels/metadata-store.js';
+import { ForbiddenError, InvalidRequestError, NotFoundError } from '../errors.js';
+import { nextMessageId } from '../ids/worker-lease.js';
+import { toMessageView, type MessageRecord, type MessageView } from './model.js';
+import { claimNonce } from './nonce-store.js';
+import { getMessageRecord, insertMessage, softDeleteMessage, updateContent } from './store.js';
+import { listAfter, listAround, listBefore } from './timeline.js';
+
+export interface CreateMessageInput {
+  content: string;
+  replyToId?: bigint | undefined;
+  nonce?: string | undefined;
+  authorId?: string | undefined;
+}
+
+export interface CreateMessageResult {
+  message: MessageView;
+  /** False when a repeated nonce returned the first message instead of creating one. */
+  created: boolean;
+}
+
+/** Stores a message and everything that follows from it (bucket index, channel's last message). */
+async function persist(message: MessageRecord): Promise<void> {
+  await insertMessage(message);
+  await advanceLastMessageId(message.channelId, message.id);
+}
+
+export async function createMessage(
+  principal: Principal,
+  channelId: string,
+  input: CreateMessageInput,
+): Promise<CreateMessageResult> {
+  await authorizeChannel(principal, channelId);
+  if (input.authorId && input.authorId !== principal.userId && !principal.isService) {
+    throw new ForbiddenError('Only a service principal may set author_id');
+  }
+  const authorId = input.authorId ?? principal.userId;
+  const replyToId = input.replyToId ?? null;
+  if (replyToId !== null) {
+    const target = await getMessageRecord(channelId, replyToId);
+    if (!target || target.deleted) throw new InvalidRequestError('reply_to_id names no message in this channel', 'unknown_reply_target');
+  }
+  const id = await nextMessageId();
+  let message: MessageRecord = {
+    channelId,
+    id,
+    authorId,
+    content: input.content,
+    editedAt: null,
+    replyToId,
+    source: 'app',
+    telegram: null,
+    deleted: false,
+  };
+  if (input.nonce === undefined) {
+    await persist(message);
+    return { message: toMessageView(message), created: true };
+  }
+
+  const claim = await claimNonce(channelId, authorId, input.nonce, message);
+  if (claim.claimed) {
+    await persist(message);
+    return { message: toMessageView(message), created: true };
+  }
+  // A retry: answer with the first request's message. If that request died between its claim and its
+  // write, finish the write for it from the claim (same id, same content: an idempotent upsert).
+  const existing = await getMessageRecord(channelId, claim.messageId);
+  if (existing) {
+    if (existing.deleted) throw new NotFoundError('The message created with this nonce was deleted');
+    return { message: toMessageView(existing), created: false };
+  }
+  message = { ...message, id: claim.messageId, content: claim.content, replyToId: claim.replyToId };
+  await persist(message);
+  return { message: toMessageView(message), created: false };
+}
+
+async function liveMessage(channelId: string, messageId: bigint): Promise<MessageRecord> {
+  const message = await getMessageRecord(channelId, messageId);
+  if (!message || message.deleted) throw new NotFoundError('Message not found');
+  return message;
+}
+
+export async function getMessage(principal: Principal, channelId: string, messageId: bigint): Promise<MessageView> {
+  await authorizeChannel(principal, channelId);
+  return toMessageView(await liveMessage(channelId, messageId));
+}
+
+export type ListAnchor = { before: bigint } | { after: bigint } | { around: bigint } | Record<string, never>;
+
+export async function listMessages(
+  principal: Principal,
+  channelId: string,
+  anchor: ListAnchor,
+  limit: number,
+): Promise<MessageView[]> {
+  await authorizeChannel(principal, channelId);
+  let records: MessageRecord[];
+  if ('after' in anchor) records = await listAfter(channelId, anchor.after, limit);
+  else if ('around' in anchor) {
+    records = await listAround(channelId, anchor.around, limit, await getMessageRecord(channelId, anchor.around));
+  } else records = await listBefore(channelId, 'before' in anchor ? anchor.before : undefined, limit);
+  return records.map(toMessageView);
+}
+
+export async function editMessage(
+  principal: Principal,
+  channelId: string,
+  messageId: bigint,
+  content: string,
+): Promise<MessageView> {
+  await authorizeChannel(principal, channelId);
+  const message = await liveMessage(channelId, messageId);
+  if (message.authorId !== principal.userId) throw new ForbiddenError('Only the author may edit a message');
+  const editedAt = new Date();
+  await updateContent(channelId, messageId, content, editedAt);
+  return toMessageView({ ...message, content, editedAt });
+}
+
+export async function deleteMessage(principal: Principal, channelId: string, messageId: bigint): Promise<void> {
+  const access = await authorizeChannel(principal, channelId);
+  const message = await liveMessage(channelId, messageId);
+  if (message.authorId !== principal.userId && !access.isOwner && !principal.isService) {
+    throw new ForbiddenError('Only the author, the channel owner or a service may delete a message');
+  }
+  await softDeleteMessage(channelId, messageId);
+}

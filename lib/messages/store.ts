@@ -1,0 +1,88 @@
+/** The `messages` table and its bucket index: every statement a message read or write sends. */
+import cassandra from 'cassandra-driver';
+import { bucketOf } from '../ids/snowflake.js';
+import { read, write } from '../scylla/execute.js';
+import type { MessageRecord } from './model.js';
+
+const { Long, unset } = cassandra.types;
+
+const COLUMNS =
+  'message_id, author_id, content, edited_at, reply_to_id, source, telegram_chat_id, telegram_message_id, deleted';
+
+export const STATEMENTS = {
+  insert:
+    'INSERT INTO messages (channel_id, bucket, message_id, author_id, content, reply_to_id, source, telegram_chat_id, telegram_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  indexBucket: 'INSERT INTO channel_buckets (channel_id, bucket) VALUES (?, ?)',
+  getOne: `SELECT ${COLUMNS} FROM messages WHERE channel_id = ? AND bucket = ? AND message_id = ?`,
+  olderInBucket: `SELECT ${COLUMNS} FROM messages WHERE channel_id = ? AND bucket = ? AND message_id < ? LIMIT ?`,
+  newerInBucket: `SELECT ${COLUMNS} FROM messages WHERE channel_id = ? AND bucket = ? AND message_id > ? ORDER BY message_id ASC LIMIT ?`,
+  bucketsAtOrBelow: 'SELECT bucket FROM channel_buckets WHERE channel_id = ? AND bucket <= ? LIMIT ?',
+  bucketsAtOrAbove: 'SELECT bucket FROM channel_buckets WHERE channel_id = ? AND bucket >= ? ORDER BY bucket ASC LIMIT ?',
+  edit: 'UPDATE messages SET content = ?, edited_at = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?',
+  // Deleting writes two plain cells instead of a row tombstone: see the README's note on deletes under TWCS.
+  softDelete: "UPDATE messages SET deleted = true, content = '' WHERE channel_id = ? AND bucket = ? AND message_id = ?",
+} as const;
+
+export function toLong(id: bigint): cassandra.types.Long {
+  return Long.fromString(id.toString());
+}
+
+export function rowToMessage(channelId: string, row: cassandra.types.Row): MessageRecord {
+  const telegramChat = row.get('telegram_chat_id') as cassandra.types.Long | null;
+  const telegramMessage = row.get('telegram_message_id') as cassandra.types.Long | null;
+  const replyTo = row.get('reply_to_id') as cassandra.types.Long | null;
+  return {
+    channelId,
+    id: BigInt((row.get('message_id') as cassandra.types.Long).toString()),
+    authorId: String(row.get('author_id')),
+    content: (row.get('content') as string | null) ?? '',
+    editedAt: (row.get('edited_at') as Date | null) ?? null,
+    replyToId: replyTo ? BigInt(replyTo.toString()) : null,
+    source: row.get('source') === 'telegram' ? 'telegram' : 'app',
+    telegram:
+      telegramChat && telegramMessage ? { chatId: telegramChat.toNumber(), messageId: telegramMessage.toNumber() } : null,
+    deleted: row.get('deleted') === true,
+  };
+}
+
+/** Buckets this container has already recorded in channel_buckets: the index write is needed once. */
+const indexedBuckets = new Set<string>();
+
+/** Writes the message row and, the first time per container and bucket, its bucket-index entry. */
+export async function insertMessage(message: MessageRecord): Promise<void> {
+  const bucket = bucketOf(message.id);
+  const indexKey = `${message.channelId}:${bucket}`;
+  const writes: Promise<unknown>[] = [
+    write(STATEMENTS.insert, [
+      message.channelId,
+      bucket,
+      toLong(message.id),
+      message.authorId,
+      message.content,
+      // `unset` leaves a column out of the write; null would write a tombstone.
+      message.replyToId === null ? unset : toLong(message.replyToId),
+      message.source,
+      message.telegram ? Long.fromNumber(message.telegram.chatId) : unset,
+      message.telegram ? Long.fromNumber(message.telegram.messageId) : unset,
+    ]),
+  ];
+  if (!indexedBuckets.has(indexKey)) {
+    writes.push(write(STATEMENTS.indexBucket, [message.channelId, bucket]).then(() => indexedBuckets.add(indexKey)));
+  }
+  await Promise.all(writes);
+}
+
+/** The stored message, deleted ones included (callers decide); undefined when absent. */
+export async function getMessageRecord(channelId: string, id: bigint): Promise<MessageRecord | undefined> {
+  const result = await read(STATEMENTS.getOne, [channelId, bucketOf(id), toLong(id)]);
+  const row = result.first();
+  return row ? rowToMessage(channelId, row) : undefined;
+}
+
+export async function updateContent(channelId: string, id: bigint, content: string, editedAt: Date): Promise<void> {
+  await write(STATEMENTS.edit, [content, editedAt, channelId, bucketOf(id), toLong(id)]);
+}
+
+export async function softDeleteMessage(channelId: string, id: bigint): Promise<void> {
+  await write(STATEMENTS.softDelete, [channelId, bucketOf(id), toLong(id)]);
+}

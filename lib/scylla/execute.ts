@@ -1,0 +1,48 @@
+/**
+ * The only way domain code talks to Scylla: prepared statements at the configured consistency, idempotent
+ * ones marked so the driver may retry them on another connection, driver failures mapped to 503.
+ */
+import type cassandra from 'cassandra-driver';
+import { getScylla, readConsistency, toStoreError, writeConsistency } from './client.js';
+
+export type Params = unknown[];
+
+/** Counts the statements sent, so tests and benchmarks can assert the queries a request costs. */
+export const queryCounter = { count: 0 };
+
+async function run(query: string, params: Params, options: cassandra.QueryOptions): Promise<cassandra.types.ResultSet> {
+  const client = await getScylla();
+  queryCounter.count += 1;
+  try {
+    return await client.execute(query, params, { prepare: true, ...options });
+  } catch (error) {
+    throw toStoreError(error);
+  }
+}
+
+export function read(query: string, params: Params, options: cassandra.QueryOptions = {}) {
+  return run(query, params, { consistency: readConsistency(), isIdempotent: true, ...options });
+}
+
+/** An idempotent write (plain INSERT/UPDATE of fixed values): safe to retry. */
+export function write(query: string, params: Params, options: cassandra.QueryOptions = {}) {
+  return run(query, params, { consistency: writeConsistency(), isIdempotent: true, ...options });
+}
+
+/** A lightweight transaction (IF …) or counter update: never retried blindly. */
+export function conditionalWrite(query: string, params: Params, options: cassandra.QueryOptions = {}) {
+  return run(query, params, { consistency: writeConsistency(), isIdempotent: false, ...options });
+}
+
+export async function* readPages(
+  query: string,
+  params: Params,
+  fetchSize: number,
+): AsyncGenerator<cassandra.types.Row[]> {
+  let pageState: string | undefined;
+  do {
+    const result = await read(query, params, { fetchSize, pageState });
+    yield result.rows;
+    pageState = result.pageState ?? undefined;
+  } while (pageState);
+}
