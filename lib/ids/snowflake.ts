@@ -8,7 +8,11 @@ export const WORKER_BITS = 10n;
 export const SEQUENCE_BITS = 12n;
 export const MAX_WORKER_ID = (1 << Number(WORKER_BITS)) - 1;
 export const MAX_SEQUENCE = (1 << Number(SEQUENCE_BITS)) - 1;
-const MAX_TIMESTAMP = (1n << 42n) - 1n;
+/**
+ * The layout has 42 time bits, but ids are stored as CQL `bigint` (signed 64-bit), so the top bit must stay
+ * clear: times up to 2^41 - 1 ms after the epoch (September 2093) are accepted, later ones refused.
+ */
+const MAX_TIMESTAMP = (1n << 41n) - 1n;
 export const BUCKET_MS = 10 * 24 * 60 * 60 * 1000;
 
 export function encodeSnowflake(unixMs: number, workerId: number, sequence: number): bigint {
