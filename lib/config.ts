@@ -2,7 +2,7 @@
  * The only reader of `process.env`. Every variable of the README's configuration table is parsed and
  * validated here once; a wrong or missing one stops start-up with an error naming it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -5,7 +5,7 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { principalFromClaims, type Principal } from '#lib/auth/principal.js';
 import { getConfig, requireStores, type StoreName } from '#lib/config.js';
 import { AppError, InvalidRequestError, PayloadTooLargeError, StoreUnavailableError } from '#lib/errors.js';
@@ -103,7 +103,7 @@ export function httpHandler<
 ) {
   // At cold start: a wrong or missing setting fails the init with a message naming it.
   requireStores(getConfig(), spec.stores);
-  return middy<HttpEvent, HttpResult, Error, Context>().handler(async (event, context) => {
+  const handler = middy<HttpEvent, HttpResult, Error, Context>().handler(async (event, context) => {
     log().addContext(context);
     try {
       const principal =
@@ -122,4 +122,6 @@ export function httpHandler<
       return errorResponse(error, context.awsRequestId);
     }
   });
+  // Declared for the infrastructure test that checks the route table grants exactly these stores.
+  return Object.assign(handler, { stores: spec.stores });
 }

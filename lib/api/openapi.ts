@@ -1,5 +1,5 @@
 /** The OpenAPI 3.1 document, generated from the route table and the request schemas. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export interface DocumentedRoute {
   method: string;

@@ -2,7 +2,7 @@
  * Request shapes of the HTTP API, validated with zod. The same schemas feed the OpenAPI document, so the
  * documentation cannot drift from what handlers accept.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseSnowflake } from '../ids/snowflake.js';
 import { codePointLength, MAX_CONTENT_CODE_POINTS } from '../messages/model.js';
 

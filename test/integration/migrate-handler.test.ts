@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '../../lib/config.js';
+import { defaultMigrationsDir, loadMigrations } from '../../lib/migrations/files.js';
 import { dropNamespace, uniqueNamespace, withCql } from '../support/stores.js';
 
 function fixture(name: string): CloudFormationCustomResourceEvent {
@@ -10,6 +11,8 @@ function fixture(name: string): CloudFormationCustomResourceEvent {
 }
 
 const namespace = uniqueNamespace('cfn');
+const cqlVersions = loadMigrations(`${defaultMigrationsDir()}/scylla`, 'cql').map((file) => file.version).join(',');
+const sqlVersions = loadMigrations(`${defaultMigrationsDir()}/postgres`, 'sql').map((file) => file.version).join(',');
 let handler: typeof import('../../functions/migrate.js').handler;
 
 beforeAll(async () => {
@@ -27,13 +30,13 @@ describe('functions/migrate (CloudFormation custom resource)', () => {
   it('Create applies every migration and reports the versions', async () => {
     const response = await handler(fixture('cfn-custom-resource-create-event.json'));
     expect(response.PhysicalResourceId).toBe(`schema-migrations:${namespace}:${namespace}`);
-    expect(response.Data).toEqual({ CqlApplied: '0001', SqlApplied: '0001', CqlVersions: '0001', SqlVersions: '0001' });
+    expect(response.Data).toEqual({ CqlApplied: cqlVersions, SqlApplied: sqlVersions, CqlVersions: cqlVersions, SqlVersions: sqlVersions });
   });
 
   it('Update applies nothing new and keeps the physical id', async () => {
     const response = await handler(fixture('cfn-custom-resource-update-event.json'));
     expect(response.PhysicalResourceId).toBe(`schema-migrations:${namespace}:${namespace}`);
-    expect(response.Data).toEqual({ CqlApplied: '', SqlApplied: '', CqlVersions: '0001', SqlVersions: '0001' });
+    expect(response.Data).toEqual({ CqlApplied: '', SqlApplied: '', CqlVersions: cqlVersions, SqlVersions: sqlVersions });
   });
 
   it('Delete keeps the keyspace and its data', async () => {

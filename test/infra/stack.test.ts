@@ -1,0 +1,105 @@
+/** CDK assertions on the synthesised template (bundling skipped here; CI runs one real `cdk synth`). */
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { migrateFunction, routes } from '../../functions/routes.js';
+import { MessagesStack, migrationsHash } from '../../infra/cdk/messages-stack.js';
+
+let template: Template;
+let stack: MessagesStack;
+
+beforeAll(() => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  stack = new MessagesStack(app, 'Test', {
+    settings: { jwtIssuer: 'https://issuer.example/', jwtAudience: 'messages-api', scyllaContactPoints: '10.0.0.1', scyllaLocalDc: 'dc1', upstashUrl: 'https://example.upstash.io' },
+  });
+  template = Template.fromStack(stack);
+});
+
+/** Logical-id prefixes of the secret each store's credentials live in. */
+const SECRET_OF_STORE: Record<string, string> = { scylla: 'ScyllaCredentials', postgres: 'DatabaseUrl', redis: 'UpstashToken' };
+
+function logicalIdOf(handler: string): string {
+  const fn = stack.functions.get(handler)!.function;
+  return stack.getLogicalId(fn.node.defaultChild as never);
+}
+
+describe('MessagesStack', () => {
+  it('routes every entry of the route table, with the JWT authorizer exactly where the table says', () => {
+    const routeResources = template.findResources('AWS::ApiGatewayV2::Route');
+    const byKey = new Map(Object.values(routeResources).map((resource) => [resource.Properties.RouteKey, resource.Properties]));
+    expect(byKey.size).toBe(routes.length);
+    for (const route of routes) {
+      const deployed = byKey.get(`${route.method} ${route.path}`);
+      expect(deployed, `${route.method} ${route.path}`).toBeDefined();
+      expect(deployed.AuthorizationType).toBe(route.auth ? 'JWT' : 'NONE');
+    }
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Issuer: 'https://issuer.example/', Audience: ['messages-api'] },
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+    });
+  });
+
+  it('deploys one Node 22 arm64 function per operation with the route table memory and timeout', () => {
+    for (const route of [...routes, migrateFunction]) {
+      const properties = template.toJSON().Resources[logicalIdOf(route.handler)].Properties;
+      expect(properties.Runtime).toBe('nodejs22.x');
+      expect(properties.Architectures).toEqual(['arm64']);
+      expect(properties.MemorySize).toBe(route.memoryMb);
+      expect(properties.Timeout).toBe(route.timeoutSeconds);
+      expect(properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      expect(Boolean(properties.VpcConfig), route.handler).toBe(route.stores.includes('scylla') || route.stores.includes('postgres'));
+    }
+  });
+
+  it('hands each function the settings and secrets of its stores and no others', () => {
+    const resources = template.toJSON().Resources;
+    for (const route of [...routes, migrateFunction]) {
+      const variables = resources[logicalIdOf(route.handler)].Properties.Environment.Variables;
+      expect('SCYLLA_CREDENTIALS_SECRET_ARN' in variables, route.handler).toBe(route.stores.includes('scylla'));
+      expect('DATABASE_URL_SECRET_ARN' in variables, route.handler).toBe(route.stores.includes('postgres'));
+      expect('UPSTASH_REDIS_REST_TOKEN_SECRET_ARN' in variables, route.handler).toBe(route.stores.includes('redis'));
+      const role = resources[logicalIdOf(route.handler)].Properties.Role['Fn::GetAtt'][0];
+      const policies = Object.values(resources).filter(
+        (resource: any) => resource.Type === 'AWS::IAM::Policy' && resource.Properties.Roles.some((r: any) => r.Ref === role),
+      ) as any[];
+      const secretReads = policies
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+        .filter((statement: any) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'));
+      const readable = secretReads
+        .flatMap((statement: any) => [statement.Resource].flat())
+        .map((resource: any) => String(resource.Ref))
+        .map((ref: string) => Object.entries(SECRET_OF_STORE).find(([, prefix]) => ref.startsWith(prefix))?.[0] ?? ref)
+        .sort();
+      expect(readable, route.handler).toEqual([...route.stores].sort());
+    }
+  });
+
+  it('declares in the route table exactly the stores each handler requires', async () => {
+    for (const route of routes) {
+      const module = (await import(`../../functions/${route.handler}.ts`)) as { handler: { stores: string[] } };
+      expect([...module.handler.stores].sort(), route.handler).toEqual([...route.stores].sort());
+    }
+  });
+
+  it('runs the migrations as a custom resource that re-runs when any migration file changes', () => {
+    template.hasResourceProperties('Custom::SchemaMigrations', { MigrationsHash: migrationsHash() });
+    expect(migrationsHash()).toMatch(/^[0-9a-f]{64}$/);
+    const migrate = template.toJSON().Resources[logicalIdOf('migrate')].Properties;
+    expect(migrate.Environment.Variables.MIGRATIONS_DIR).toBe('/var/task/cql');
+  });
+
+  it('keeps logs for a bounded time and the functions egress only to the stores', () => {
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    expect(groups.length).toBeGreaterThanOrEqual(routes.length + 1);
+    for (const group of groups) expect(group.Properties.RetentionInDays).toBe(30);
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupEgress: Match.arrayWith([Match.objectLike({ FromPort: 9042, ToPort: 9042 })]),
+    });
+  });
+});
