@@ -1,13 +1,8 @@
 /** Helpers for tests that need their own fresh namespace or a direct store client. */
-import { randomBytes } from 'node:crypto';
 import cassandra from 'cassandra-driver';
 import pg from 'pg';
 import { getConfig, parseConfig, type Config } from '../../lib/config.js';
-import { TEST_PREFIX } from './namespaces.js';
-
-export function uniqueNamespace(label: string): string {
-  return `${TEST_PREFIX}${label}_${randomBytes(4).toString('hex')}`;
-}
+export { uniqueName as uniqueNamespace } from './namespaces.js';
 
 /** This worker's configuration with another keyspace and schema. */
 export function configFor(namespace: string, overrides: Record<string, string> = {}): Config {
