@@ -109,6 +109,12 @@ const envSchema = z
     REDIS_TIMEOUT_MS: integer(1000, 50, 60_000),
     TELEGRAM_WEBHOOK_SECRET: optionalText,
     TELEGRAM_WEBHOOK_SECRET_ARN: optionalText,
+    TELEGRAM_BOT_TOKEN: optionalText,
+    TELEGRAM_BOT_TOKEN_SECRET_ARN: optionalText,
+    TELEGRAM_API_URL: url(['http:', 'https:']).optional(),
+    TELEGRAM_HISTORY_URL: url(['http:', 'https:']).optional(),
+    TELEGRAM_HISTORY_TOKEN: optionalText,
+    RECONCILER_SETTLE_MS: integer(2000, 0, 60_000),
     MIGRATIONS_DIR: optionalText,
     LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).optional().transform((value) => value ?? 'INFO'),
   })
@@ -141,7 +147,17 @@ export interface Config {
   };
   postgres: { url?: string; urlSecretArn?: string; schema: string; poolMax: number; timeoutMs: number };
   redis: { url?: string; token?: string; tokenSecretArn?: string; timeoutMs: number };
-  telegram: { webhookSecret?: string; webhookSecretArn?: string };
+  telegram: {
+    webhookSecret?: string;
+    webhookSecretArn?: string;
+    botToken?: string;
+    botTokenSecretArn?: string;
+    apiUrl: string;
+    historyUrl?: string;
+    historyToken?: string;
+  };
+  /** How long the reconciler watches a suspected counter drift before repairing it (see reconciler). */
+  reconcilerSettleMs: number;
   /** Where `scylla/*.cql` and `postgres/*.sql` live; the project's `cql/` unless bundled elsewhere. */
   migrationsDir?: string;
   logLevel: Env['LOG_LEVEL'];
@@ -179,7 +195,16 @@ function toConfig(env: Env): Config {
       tokenSecretArn: env.UPSTASH_REDIS_REST_TOKEN_SECRET_ARN,
       timeoutMs: env.REDIS_TIMEOUT_MS,
     },
-    telegram: { webhookSecret: env.TELEGRAM_WEBHOOK_SECRET, webhookSecretArn: env.TELEGRAM_WEBHOOK_SECRET_ARN },
+    telegram: {
+      webhookSecret: env.TELEGRAM_WEBHOOK_SECRET,
+      webhookSecretArn: env.TELEGRAM_WEBHOOK_SECRET_ARN,
+      botToken: env.TELEGRAM_BOT_TOKEN,
+      botTokenSecretArn: env.TELEGRAM_BOT_TOKEN_SECRET_ARN,
+      apiUrl: env.TELEGRAM_API_URL ?? 'https://api.telegram.org',
+      historyUrl: env.TELEGRAM_HISTORY_URL,
+      historyToken: env.TELEGRAM_HISTORY_TOKEN,
+    },
+    reconcilerSettleMs: env.RECONCILER_SETTLE_MS,
     migrationsDir: env.MIGRATIONS_DIR,
     logLevel: env.LOG_LEVEL,
   };

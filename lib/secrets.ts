@@ -59,3 +59,9 @@ export async function resolveTelegramWebhookSecret(config: Config['telegram']): 
   if (!config.webhookSecretArn) return undefined;
   return (await fetchSecret(config.webhookSecretArn)).trim();
 }
+
+export async function resolveTelegramBotToken(config: Config['telegram']): Promise<string | undefined> {
+  if (config.botToken) return config.botToken;
+  if (!config.botTokenSecretArn) return undefined;
+  return (await fetchSecret(config.botTokenSecretArn)).trim();
+}

@@ -93,6 +93,11 @@ function decodeBody(event: HttpEvent): unknown {
   }
 }
 
+/** Decodes and validates a JSON body explicitly, for handlers that must check something else first. */
+export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.output<S> {
+  return validate(schema, decodeBody(event), 'body');
+}
+
 export function httpHandler<
   BodySchema extends z.ZodType | undefined = undefined,
   PathSchema extends z.ZodType | undefined = undefined,

@@ -22,6 +22,8 @@ const settings: MessagesStackProps['settings'] = {
   databaseSecurityGroupId: context('databaseSecurityGroupId'),
   upstashUrl: context('upstashUrl'),
   upstashTokenSecretArn: context('upstashTokenSecretArn'),
+  telegramBotTokenSecretArn: context('telegramBotTokenSecretArn'),
+  telegramHistoryUrl: context('telegramHistoryUrl'),
   logRetentionDays: context('logRetentionDays') ? Number(context('logRetentionDays')) : undefined,
 };
 

@@ -11,11 +11,13 @@ import { HttpApi, HttpMethod, HttpNoneAuthorizer, HttpStage, CorsHttpMethod } fr
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { migrateFunction, routes } from '../../functions/routes.js';
+import { migrateFunction, reconcileFunction, routes } from '../../functions/routes.js';
 import { OperationFunction, projectRoot, type StoreWiring } from './operation-function.js';
 
 export interface MessagesStackProps extends StackProps {
@@ -36,6 +38,8 @@ export interface MessagesStackProps extends StackProps {
     databaseSecurityGroupId?: string;
     upstashUrl?: string;
     upstashTokenSecretArn?: string;
+    telegramBotTokenSecretArn?: string;
+    telegramHistoryUrl?: string;
     logRetentionDays?: number;
   };
 }
@@ -216,6 +220,25 @@ export class MessagesStack extends Stack {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::SchemaMigrations',
       properties: { MigrationsHash: migrationsHash() },
+    });
+
+    const botToken = importedOrNew('TelegramBotToken', settings.telegramBotTokenSecretArn, 'The Telegram bot token (for getWebhookInfo)');
+    const reconcile = new OperationFunction(this, 'Reconcile', {
+      ...reconcileFunction,
+      wiring,
+      logRetention,
+      reservedConcurrency: 1,
+      environment: {
+        TELEGRAM_BOT_TOKEN_SECRET_ARN: botToken.secretArn,
+        ...(settings.telegramHistoryUrl ? { TELEGRAM_HISTORY_URL: settings.telegramHistoryUrl } : {}),
+      },
+    });
+    botToken.grantRead(reconcile.function);
+    this.functions.set('reconcile', reconcile);
+    new events.Rule(this, 'ReconcileSchedule', {
+      description: 'Reconciles Telegram sync state, drains the search backlog, repairs reaction counters',
+      schedule: events.Schedule.rate(Duration.minutes(reconcileFunction.scheduleMinutes)),
+      targets: [new targets.LambdaFunction(reconcile.function, { retryAttempts: 0 })],
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });

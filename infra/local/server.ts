@@ -135,7 +135,8 @@ export async function startApiServer(options: { port?: number; host?: string } =
       const event = {
         version: '2.0',
         routeKey: `${route.method} ${route.path}`,
-        rawPath: url.pathname,
+        // HTTP APIs deliver the path percent-decoded, as they do path parameters.
+        rawPath: decodeParams({ path: url.pathname })?.path ?? url.pathname,
         rawQueryString: url.search.slice(1),
         cookies: headers.cookie ? headers.cookie.split(/;\s*/) : undefined,
         headers,

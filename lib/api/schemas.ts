@@ -66,3 +66,53 @@ export const listMessagesQuery = z
 export const channelPath = z.object({ channel_id: uuid });
 export const memberPath = z.object({ channel_id: uuid, user_id: uuid });
 export const messagePath = z.object({ channel_id: uuid, message_id: snowflakeString });
+
+export const reactionPath = z.object({ channel_id: uuid, message_id: snowflakeString, emoji: z.string().min(1).max(64) });
+export const pinPath = messagePath;
+
+export const readPositionBody = z.strictObject({ message_id: snowflakeString });
+
+export const searchQuery = z.strictObject({
+  q: z
+    .string()
+    .refine((value) => codePointLength(value.trim()) >= 1 && codePointLength(value) <= 256, 'must be 1 to 256 characters'),
+  limit: limit(50, 25),
+  cursor: z.string().max(200).optional(),
+});
+
+export const presenceBody = z.strictObject({ status: z.enum(['online', 'away', 'offline']) });
+
+export const presenceQuery = z.strictObject({
+  user_ids: z
+    .string()
+    .transform((value) => value.split(','))
+    .pipe(z.array(uuid).min(1, 'name at least one user id').max(100, 'at most 100 user ids')),
+});
+
+export const telegramMessagePath = z.object({
+  telegram_chat_id: z.string().regex(/^-?[1-9]\d{0,15}$/, 'must be a Telegram chat id').transform(Number),
+  telegram_message_id: z.string().regex(/^[1-9]\d{0,15}$/, 'must be a Telegram message id').transform(Number),
+});
+
+const telegramChat = z.looseObject({ id: z.number().int(), type: z.string() });
+const telegramMessage = z.looseObject({
+  message_id: z.number().int().nonnegative(),
+  date: z.number().int().positive(),
+  chat: telegramChat,
+  text: z.string().max(65_536).optional(),
+  caption: z.string().max(65_536).optional(),
+  edit_date: z.number().int().positive().optional(),
+  message_thread_id: z.number().int().optional(),
+  from: z.looseObject({ id: z.number().int() }).optional(),
+  sender_chat: telegramChat.optional(),
+  reply_to_message: z.looseObject({ message_id: z.number().int(), chat: telegramChat }).optional(),
+});
+
+/** A Bot API Update: the fields ingestion relies on are checked; everything else passes through. */
+export const telegramUpdateBody = z.looseObject({
+  update_id: z.number().int().nonnegative(),
+  message: telegramMessage.optional(),
+  edited_message: telegramMessage.optional(),
+  channel_post: telegramMessage.optional(),
+  edited_channel_post: telegramMessage.optional(),
+});

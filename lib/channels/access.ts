@@ -1,11 +1,12 @@
 /**
- * The member check that guards every channel route. Answers are cached for a few seconds in the warm
- * container: a removal takes effect everywhere within ACCESS_CACHE_MS (immediately in the container that
+ * The member check that guards every channel route: PostgreSQL's participants, or Scylla's replica of them
+ * while PostgreSQL is unreachable. Answers are cached for a few seconds in the warm container: a removal takes effect everywhere within ACCESS_CACHE_MS (immediately in the container that
  * made it).
  */
 import type { Principal } from '../auth/principal.js';
-import { ForbiddenError, NotFoundError } from '../errors.js';
+import { ForbiddenError, NotFoundError, StoreUnavailableError } from '../errors.js';
 import { getChatAccess, type ChatAccess } from './chat-store.js';
+import { replicatedAccess } from './member-replica.js';
 
 export const ACCESS_CACHE_MS = 10_000;
 const MAX_ENTRIES = 10_000;
@@ -15,7 +16,14 @@ async function lookup(channelId: string, userId: string): Promise<ChatAccess | u
   const key = `${channelId}:${userId}`;
   const hit = cache.get(key);
   if (hit && hit.expiresAt > Date.now()) return hit.access;
-  const access = await getChatAccess(channelId, userId);
+  let access: ChatAccess | undefined;
+  try {
+    access = await getChatAccess(channelId, userId);
+  } catch (error) {
+    // PostgreSQL down: answer from Scylla's replica rather than refuse every message write.
+    if (!(error instanceof StoreUnavailableError)) throw error;
+    access = await replicatedAccess(channelId, userId);
+  }
   if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!);
   cache.set(key, { access, expiresAt: Date.now() + ACCESS_CACHE_MS });
   return access;

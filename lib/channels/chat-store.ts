@@ -81,3 +81,9 @@ export async function addParticipant(chatId: string, userId: string): Promise<vo
 export async function removeParticipant(chatId: string, userId: string): Promise<void> {
   await pgQuery("DELETE FROM participants WHERE chat_id = $1 AND user_id = $2 AND role <> 'owner'", [chatId, userId]);
 }
+
+/** Every participant of a chat (typing reads check each one's key). */
+export async function channelMemberIds(chatId: string): Promise<string[]> {
+  const { rows } = await pgQuery<{ user_id: string }>('SELECT user_id FROM participants WHERE chat_id = $1 ORDER BY user_id', [chatId]);
+  return rows.map((row) => row.user_id);
+}

@@ -4,6 +4,7 @@ import type { Principal } from '../auth/principal.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { authorizeChannel, forgetAccess } from './access.js';
 import { addParticipant, getChat, insertChat, removeParticipant } from './chat-store.js';
+import { forgetReplicatedMember, replicateMember } from './member-replica.js';
 import { getChannelMetadata, putChannelMetadata, type ChannelRecord } from './metadata-store.js';
 
 export interface ChannelView {
@@ -42,6 +43,7 @@ export async function createChannel(
   };
   await putChannelMetadata(channel);
   await insertChat(channel);
+  await replicateMember(channel.id, channel.ownerId, 'owner');
   return toChannelView(channel);
 }
 
@@ -61,6 +63,7 @@ export async function addMember(principal: Principal, channelId: string, userId:
   const access = await authorizeChannel(principal, channelId);
   if (!principal.isService && !access.isOwner) throw new ForbiddenError('Only the channel owner may add members');
   await addParticipant(channelId, userId);
+  await replicateMember(channelId, userId, 'member');
   forgetAccess(channelId, userId);
 }
 
@@ -71,5 +74,6 @@ export async function removeMember(principal: Principal, channelId: string, user
   }
   if (userId === access.ownerId) throw new ConflictError('The owner cannot be removed from the channel');
   await removeParticipant(channelId, userId);
+  await forgetReplicatedMember(channelId, userId);
   forgetAccess(channelId, userId);
 }

@@ -7,6 +7,12 @@ export const EPOCH_MS = Date.UTC(2024, 0, 1);
 export const WORKER_BITS = 10n;
 export const SEQUENCE_BITS = 12n;
 export const MAX_WORKER_ID = (1 << Number(WORKER_BITS)) - 1;
+/**
+ * Reserved for ids derived from Telegram messages (see telegram/ids.ts); never leased, so an id minted by a
+ * container can never equal one derived from Telegram.
+ */
+export const TELEGRAM_WORKER_ID = MAX_WORKER_ID;
+export const LEASABLE_WORKER_IDS = MAX_WORKER_ID;
 export const MAX_SEQUENCE = (1 << Number(SEQUENCE_BITS)) - 1;
 /**
  * The layout has 42 time bits, but ids are stored as CQL `bigint` (signed 64-bit), so the top bit must stay

@@ -1,5 +1,5 @@
 /**
- * Leases a Snowflake worker id (0–1023) to this process through a conditional insert with a TTL in Scylla,
+ * Leases a Snowflake worker id (0–1022; 1023 is Telegram's) to this process through a conditional insert with a TTL in Scylla,
  * so no two live Lambda containers mint with the same worker id. The lease is renewed on use while warm (a
  * frozen container cannot run timers); a container that died simply lets its claim expire. A lease is
  * trusted only until `ttl - margin` after the moment its claim was sent, measured on the local clock, so a
@@ -7,7 +7,7 @@
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { getScylla, toStoreError } from '../scylla/client.js';
-import { MAX_WORKER_ID, SnowflakeGenerator } from './snowflake.js';
+import { LEASABLE_WORKER_IDS, SnowflakeGenerator } from './snowflake.js';
 
 const LEASE_TTL_SECONDS = 120;
 const RENEW_AFTER_MS = 30_000;
@@ -46,9 +46,9 @@ export class WorkerLease {
         }
       }
       this.workerId = undefined;
-      const start = randomInt(0, MAX_WORKER_ID + 1);
+      const start = randomInt(0, LEASABLE_WORKER_IDS);
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const candidate = (start + attempt * 97) % (MAX_WORKER_ID + 1);
+        const candidate = (start + attempt * 97) % LEASABLE_WORKER_IDS;
         const claimSentAt = Date.now();
         const claimed = await client.execute(
           `INSERT INTO snowflake_worker_leases (worker_id, owner, leased_at) VALUES (?, ?, ?) IF NOT EXISTS USING TTL ${LEASE_TTL_SECONDS}`,

@@ -11,7 +11,7 @@ export interface MessageRecord {
   editedAt: Date | null;
   replyToId: bigint | null;
   source: MessageSource;
-  telegram: { chatId: number; messageId: number } | null;
+  telegram: { chatId: number; messageId: number; threadId: number | null } | null;
   deleted: boolean;
 }
 
@@ -24,7 +24,7 @@ export interface MessageView {
   edited_at: string | null;
   reply_to_id: string | null;
   source: MessageSource;
-  telegram: { chat_id: number; message_id: number } | null;
+  telegram: { chat_id: number; message_id: number; thread_id: number | null } | null;
 }
 
 export function toMessageView(message: MessageRecord): MessageView {
@@ -37,7 +37,9 @@ export function toMessageView(message: MessageRecord): MessageView {
     edited_at: message.editedAt ? message.editedAt.toISOString() : null,
     reply_to_id: message.replyToId === null ? null : message.replyToId.toString(),
     source: message.source,
-    telegram: message.telegram ? { chat_id: message.telegram.chatId, message_id: message.telegram.messageId } : null,
+    telegram: message.telegram
+      ? { chat_id: message.telegram.chatId, message_id: message.telegram.messageId, thread_id: message.telegram.threadId }
+      : null,
   };
 }
 

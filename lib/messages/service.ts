@@ -5,7 +5,10 @@ import { advanceLastMessageId } from '../channels/metadata-store.js';
 import { ForbiddenError, InvalidRequestError, NotFoundError } from '../errors.js';
 import { nextMessageId } from '../ids/worker-lease.js';
 import { toMessageView, type MessageRecord, type MessageView } from './model.js';
+import { requireLiveMessage } from './live.js';
 import { claimNonce } from './nonce-store.js';
+import { reindex, unindex } from '../search/indexer.js';
+import { unpinStored } from '../pins/service.js';
 import { getMessageRecord, insertMessage, softDeleteMessage, updateContent } from './store.js';
 import { listAfter, listAround, listBefore } from './timeline.js';
 
@@ -22,10 +25,10 @@ export interface CreateMessageResult {
   created: boolean;
 }
 
-/** Stores a message and everything that follows from it (bucket index, channel's last message). */
-async function persist(message: MessageRecord): Promise<void> {
-  await insertMessage(message);
-  await advanceLastMessageId(message.channelId, message.id);
+/** Stores a message and everything that follows from it (bucket index, last message, search index). */
+export async function persist(message: MessageRecord, writeTimestampMicros?: number): Promise<void> {
+  await insertMessage(message, writeTimestampMicros);
+  await Promise.all([advanceLastMessageId(message.channelId, message.id), reindex(message)]);
 }
 
 export async function createMessage(
@@ -77,15 +80,9 @@ export async function createMessage(
   return { message: toMessageView(message), created: false };
 }
 
-async function liveMessage(channelId: string, messageId: bigint): Promise<MessageRecord> {
-  const message = await getMessageRecord(channelId, messageId);
-  if (!message || message.deleted) throw new NotFoundError('Message not found');
-  return message;
-}
-
 export async function getMessage(principal: Principal, channelId: string, messageId: bigint): Promise<MessageView> {
   await authorizeChannel(principal, channelId);
-  return toMessageView(await liveMessage(channelId, messageId));
+  return toMessageView(await requireLiveMessage(channelId, messageId));
 }
 
 export type ListAnchor = { before: bigint } | { after: bigint } | { around: bigint } | Record<string, never>;
@@ -112,18 +109,21 @@ export async function editMessage(
   content: string,
 ): Promise<MessageView> {
   await authorizeChannel(principal, channelId);
-  const message = await liveMessage(channelId, messageId);
+  const message = await requireLiveMessage(channelId, messageId);
   if (message.authorId !== principal.userId) throw new ForbiddenError('Only the author may edit a message');
   const editedAt = new Date();
   await updateContent(channelId, messageId, content, editedAt);
-  return toMessageView({ ...message, content, editedAt });
+  const edited = { ...message, content, editedAt };
+  await reindex(edited);
+  return toMessageView(edited);
 }
 
 export async function deleteMessage(principal: Principal, channelId: string, messageId: bigint): Promise<void> {
   const access = await authorizeChannel(principal, channelId);
-  const message = await liveMessage(channelId, messageId);
+  const message = await requireLiveMessage(channelId, messageId);
   if (message.authorId !== principal.userId && !access.isOwner && !principal.isService) {
     throw new ForbiddenError('Only the author, the channel owner or a service may delete a message');
   }
   await softDeleteMessage(channelId, messageId);
+  await Promise.all([unindex(channelId, messageId), unpinStored(channelId, messageId)]);
 }

@@ -7,11 +7,13 @@ import type { MessageRecord } from './model.js';
 const { Long, unset } = cassandra.types;
 
 const COLUMNS =
-  'message_id, author_id, content, edited_at, reply_to_id, source, telegram_chat_id, telegram_message_id, deleted';
+  'message_id, author_id, content, edited_at, reply_to_id, source, telegram_chat_id, telegram_message_id, telegram_thread_id, deleted';
 
 export const STATEMENTS = {
   insert:
-    'INSERT INTO messages (channel_id, bucket, message_id, author_id, content, reply_to_id, source, telegram_chat_id, telegram_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO messages (channel_id, bucket, message_id, author_id, content, reply_to_id, source, telegram_chat_id, telegram_message_id, telegram_thread_id, edited_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  insertAt:
+    'INSERT INTO messages (channel_id, bucket, message_id, author_id, content, reply_to_id, source, telegram_chat_id, telegram_message_id, telegram_thread_id, edited_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?',
   indexBucket: 'INSERT INTO channel_buckets (channel_id, bucket) VALUES (?, ?)',
   getOne: `SELECT ${COLUMNS} FROM messages WHERE channel_id = ? AND bucket = ? AND message_id = ?`,
   olderInBucket: `SELECT ${COLUMNS} FROM messages WHERE channel_id = ? AND bucket = ? AND message_id < ? LIMIT ?`,
@@ -30,6 +32,7 @@ export function toLong(id: bigint): cassandra.types.Long {
 export function rowToMessage(channelId: string, row: cassandra.types.Row): MessageRecord {
   const telegramChat = row.get('telegram_chat_id') as cassandra.types.Long | null;
   const telegramMessage = row.get('telegram_message_id') as cassandra.types.Long | null;
+  const telegramThread = row.get('telegram_thread_id') as cassandra.types.Long | null;
   const replyTo = row.get('reply_to_id') as cassandra.types.Long | null;
   return {
     channelId,
@@ -40,7 +43,9 @@ export function rowToMessage(channelId: string, row: cassandra.types.Row): Messa
     replyToId: replyTo ? BigInt(replyTo.toString()) : null,
     source: row.get('source') === 'telegram' ? 'telegram' : 'app',
     telegram:
-      telegramChat && telegramMessage ? { chatId: telegramChat.toNumber(), messageId: telegramMessage.toNumber() } : null,
+      telegramChat && telegramMessage
+        ? { chatId: telegramChat.toNumber(), messageId: telegramMessage.toNumber(), threadId: telegramThread ? telegramThread.toNumber() : null }
+        : null,
     deleted: row.get('deleted') === true,
   };
 }
@@ -48,12 +53,15 @@ export function rowToMessage(channelId: string, row: cassandra.types.Row): Messa
 /** Buckets this container has already recorded in channel_buckets: the index write is needed once. */
 const indexedBuckets = new Set<string>();
 
-/** Writes the message row and, the first time per container and bucket, its bucket-index entry. */
-export async function insertMessage(message: MessageRecord): Promise<void> {
+/**
+ * Writes the message row and, the first time per container and bucket, its bucket-index entry.
+ * `writeTimestampMicros` orders the write against later ones by another clock than now (Telegram's).
+ */
+export async function insertMessage(message: MessageRecord, writeTimestampMicros?: number): Promise<void> {
   const bucket = bucketOf(message.id);
   const indexKey = `${message.channelId}:${bucket}`;
   const writes: Promise<unknown>[] = [
-    write(STATEMENTS.insert, [
+    write(writeTimestampMicros === undefined ? STATEMENTS.insert : STATEMENTS.insertAt, [
       message.channelId,
       bucket,
       toLong(message.id),
@@ -64,6 +72,9 @@ export async function insertMessage(message: MessageRecord): Promise<void> {
       message.source,
       message.telegram ? Long.fromNumber(message.telegram.chatId) : unset,
       message.telegram ? Long.fromNumber(message.telegram.messageId) : unset,
+      message.telegram?.threadId ? Long.fromNumber(message.telegram.threadId) : unset,
+      message.editedAt ?? unset,
+      ...(writeTimestampMicros === undefined ? [] : [Long.fromNumber(writeTimestampMicros)]),
     ]),
   ];
   if (!indexedBuckets.has(indexKey)) {

@@ -48,9 +48,18 @@ async function awaitSchemaAgreement(client: ScyllaClient): Promise<void> {
   throw new Error(`Schema agreement not reached within ${SCHEMA_AGREEMENT_WAIT_MS / 1000}s`);
 }
 
+const ADD_COLUMN = /^ALTER\s+TABLE\s+\S+\s+ADD\s+(\w+)\s/i;
+
 async function ddl(client: ScyllaClient, statement: string): Promise<void> {
-  // DDL from the project's own files: nothing user-supplied, and schema statements are not worth preparing.
-  await client.execute(statement, [], { prepare: false });
+  try {
+    // DDL from the project's own files: nothing user-supplied, and schema statements are not worth preparing.
+    await client.execute(statement, [], { prepare: false });
+  } catch (error) {
+    // ScyllaDB has no ADD IF NOT EXISTS: a re-run of a half-applied file finds the column there already.
+    const column = ADD_COLUMN.exec(statement)?.[1];
+    const message = (error as Error).message;
+    if (!column || !/already exist|conflicts with an existing column/i.test(message)) throw error;
+  }
   await awaitSchemaAgreement(client);
 }
 

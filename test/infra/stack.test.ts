@@ -2,7 +2,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { migrateFunction, routes } from '../../functions/routes.js';
+import { migrateFunction, reconcileFunction, routes } from '../../functions/routes.js';
 import { MessagesStack, migrationsHash } from '../../infra/cdk/messages-stack.js';
 
 let template: Template;
@@ -17,7 +17,15 @@ beforeAll(() => {
 });
 
 /** Logical-id prefixes of the secret each store's credentials live in. */
-const SECRET_OF_STORE: Record<string, string> = { scylla: 'ScyllaCredentials', postgres: 'DatabaseUrl', redis: 'UpstashToken' };
+const SECRET_OF_STORE: Record<string, string> = {
+  scylla: 'ScyllaCredentials',
+  postgres: 'DatabaseUrl',
+  redis: 'UpstashToken',
+  'telegram-webhook': 'TelegramWebhookSecret',
+  'telegram-bot': 'TelegramBotToken',
+};
+/** Secrets a function reads beyond its stores'. */
+const EXTRA_SECRETS: Record<string, string[]> = { 'telegram-webhook': ['telegram-webhook'], reconcile: ['telegram-bot'] };
 
 function logicalIdOf(handler: string): string {
   const fn = stack.functions.get(handler)!.function;
@@ -46,7 +54,7 @@ describe('MessagesStack', () => {
   });
 
   it('deploys one Node 22 arm64 function per operation with the route table memory and timeout', () => {
-    for (const route of [...routes, migrateFunction]) {
+    for (const route of [...routes, migrateFunction, reconcileFunction]) {
       const properties = template.toJSON().Resources[logicalIdOf(route.handler)].Properties;
       expect(properties.Runtime).toBe('nodejs22.x');
       expect(properties.Architectures).toEqual(['arm64']);
@@ -59,7 +67,7 @@ describe('MessagesStack', () => {
 
   it('hands each function the settings and secrets of its stores and no others', () => {
     const resources = template.toJSON().Resources;
-    for (const route of [...routes, migrateFunction]) {
+    for (const route of [...routes, migrateFunction, reconcileFunction]) {
       const variables = resources[logicalIdOf(route.handler)].Properties.Environment.Variables;
       expect('SCYLLA_CREDENTIALS_SECRET_ARN' in variables, route.handler).toBe(route.stores.includes('scylla'));
       expect('DATABASE_URL_SECRET_ARN' in variables, route.handler).toBe(route.stores.includes('postgres'));
@@ -76,7 +84,7 @@ describe('MessagesStack', () => {
         .map((resource: any) => String(resource.Ref))
         .map((ref: string) => Object.entries(SECRET_OF_STORE).find(([, prefix]) => ref.startsWith(prefix))?.[0] ?? ref)
         .sort();
-      expect(readable, route.handler).toEqual([...route.stores].sort());
+      expect(readable, route.handler).toEqual([...route.stores, ...(EXTRA_SECRETS[route.handler] ?? [])].sort());
     }
   });
 
@@ -92,6 +100,17 @@ describe('MessagesStack', () => {
     expect(migrationsHash()).toMatch(/^[0-9a-f]{64}$/);
     const migrate = template.toJSON().Resources[logicalIdOf('migrate')].Properties;
     expect(migrate.Environment.Variables.MIGRATIONS_DIR).toBe('/var/task/cql');
+  });
+
+  it('runs the reconciler on a schedule, one at a time, with the Telegram settings', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: `rate(${reconcileFunction.scheduleMinutes} minutes)`,
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalIdOf('reconcile'), 'Arn'] } })],
+    });
+    const reconciler = template.toJSON().Resources[logicalIdOf('reconcile')].Properties;
+    expect(reconciler.ReservedConcurrentExecutions).toBe(1);
+    expect(reconciler.Timeout).toBe(reconcileFunction.timeoutSeconds);
+    expect(reconciler.Environment.Variables.TELEGRAM_BOT_TOKEN_SECRET_ARN).toBeDefined();
   });
 
   it('keeps logs for a bounded time and the functions egress only to the stores', () => {

@@ -17,7 +17,7 @@ async function channelWithOwner(): Promise<{ owner: ApiClient; channelId: string
 
 /** Writes messages straight to the store at chosen past times (history the API cannot mint). */
 async function seedHistory(channelId: string, authorId: string, times: number[]): Promise<string[]> {
-  const ids: bigint[] = times.map((time, index) => encodeSnowflake(time, 1023, index % 4096));
+  const ids: bigint[] = times.map((time, index) => encodeSnowflake(time, 1000, index % 4096));
   for (const [index, id] of ids.entries()) {
     await insertMessage({
       channelId,

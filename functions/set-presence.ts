@@ -1,0 +1,8 @@
+import { presenceBody } from '#lib/api/schemas.js';
+import { setPresence } from '#lib/ephemeral/service.js';
+import { httpHandler, noContent } from './http/handler.js';
+
+export const handler = httpHandler({ stores: ['redis'], body: presenceBody }, async ({ principal, body }) => {
+  await setPresence(principal, body.status);
+  return noContent();
+});
