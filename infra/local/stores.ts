@@ -18,7 +18,8 @@ export const LOCAL_UPSTASH_TOKEN = 'local-upstash-token';
 export interface LocalStores {
   env: Record<string, string>;
   cql: CqlStore;
-  stop(): Promise<void>;
+  /** Stops what was started; `keepCql` leaves a started node running for the next run. */
+  stop(options?: { keepCql?: boolean }): Promise<void>;
 }
 
 async function postgresAnswers(url: string): Promise<string | undefined> {
@@ -102,9 +103,9 @@ export async function startLocalStores(
   return {
     env,
     cql,
-    stop: async () => {
+    stop: async (options = {}) => {
       await upstash?.close();
-      await cql.stop();
+      if (!options.keepCql) await cql.stop();
     },
   };
 }

@@ -63,6 +63,22 @@ async function ddl(client: ScyllaClient, statement: string): Promise<void> {
   await awaitSchemaAgreement(client);
 }
 
+/**
+ * Bootstrap DDL runs before the lock exists, so two runners may send it at once; on a busy cluster one of
+ * them can see a transient schema error. Every bootstrap statement is IF NOT EXISTS, so retrying is safe.
+ */
+async function bootstrapDdl(client: ScyllaClient, statement: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ddl(client, statement);
+      return;
+    } catch (error) {
+      if (attempt >= 4) throw error;
+      await new Promise((r) => setTimeout(r, 250 * attempt));
+    }
+  }
+}
+
 async function acquireLock(client: ScyllaClient, owner: string, log: (line: string) => void): Promise<void> {
   const deadline = Date.now() + LOCK_WAIT_MS;
   let announced = false;
@@ -107,17 +123,17 @@ export async function migrateCql(
   const owner = `${process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? 'local'}:${process.pid}:${randomUUID()}`;
   try {
     const tablets = await supportsTablets(client);
-    await ddl(
+    await bootstrapDdl(
       client,
       `CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ${replicationMap(config.replication)}` +
         (tablets ? " AND tablets = {'enabled': false}" : ''),
     );
     await client.execute(`USE ${keyspace}`, [], { prepare: false });
-    await ddl(
+    await bootstrapDdl(
       client,
       'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, name text, checksum text, applied_at timestamp)',
     );
-    await ddl(
+    await bootstrapDdl(
       client,
       'CREATE TABLE IF NOT EXISTS schema_migration_lock (name text PRIMARY KEY, owner text, acquired_at timestamp)',
     );

@@ -1,7 +1,6 @@
 /**
  * Picks the PostgreSQL text-search configuration a message is stemmed with, from the script its letters are
- * written in. Queries are run against every configuration at once (see query.ts), so a message and a query
- * need not agree on a language for exact words to match.
+ * written in. A query is parsed in each message's own configuration (see service.ts).
  */
 export const SEARCH_CONFIGS = ['english', 'russian', 'greek', 'arabic', 'simple'] as const;
 export type SearchConfig = (typeof SEARCH_CONFIGS)[number];

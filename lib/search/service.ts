@@ -1,5 +1,5 @@
 /**
- * Full-text search within one channel: websearch syntax, every supported language's stemming at once,
+ * Full-text search within one channel: websearch syntax, each message matched in its own language,
  * ranked by ts_rank_cd, paged with a keyset cursor over (rank, message id). Results come from Scylla, the
  * source of truth, so an edit or delete not yet indexed never shows stale content.
  */
@@ -11,7 +11,12 @@ import { getMessageRecord } from '../messages/store.js';
 import { pgQuery } from '../postgres/pool.js';
 import { SEARCH_CONFIGS } from './language.js';
 
-const QUERY = SEARCH_CONFIGS.map((config) => `websearch_to_tsquery('${config}', $2)`).join(' || ');
+/**
+ * A message matches when the query, parsed in the message's own language, matches it. That per-row query
+ * cannot use the GIN index, so the union of the query in every language (a superset of those matches, since
+ * it contains each row's own query) narrows the rows through the index first.
+ */
+const ANY_LANGUAGE = SEARCH_CONFIGS.map((config) => `websearch_to_tsquery('${config}', $2)`).join(' || ');
 
 interface Cursor {
   rank: number;
@@ -41,11 +46,13 @@ export async function searchMessages(
   await authorizeChannel(principal, channelId);
   // The rank is rounded to a float4 in the cursor comparison on both sides, so paging is stable.
   const { rows } = await pgQuery<{ message_id: string; rank: number }>(
-    `WITH q AS (SELECT (${QUERY}) AS query)
+    `WITH q AS (SELECT (${ANY_LANGUAGE}) AS any_language)
      SELECT message_id::text, rank FROM (
-       SELECT m.message_id, ts_rank_cd(m.document, q.query)::float4 AS rank
+       SELECT m.message_id, ts_rank_cd(m.document, websearch_to_tsquery(m.search_config, $2))::float4 AS rank
          FROM message_search m, q
-        WHERE m.chat_id = $1 AND m.document @@ q.query
+        WHERE m.chat_id = $1
+          AND m.document @@ q.any_language
+          AND m.document @@ websearch_to_tsquery(m.search_config, $2)
      ) ranked
      WHERE $4::float4 IS NULL OR (rank, message_id) < ($4::float4, $5::bigint)
      ORDER BY rank DESC, message_id DESC

@@ -39,6 +39,5 @@ export async function teardown(): Promise<void> {
     await dropNamespaces({ ...process.env, ...stores.env }, (name) => own.has(name)).catch(() => undefined);
   }
   // A developer can keep the node up between runs with KEEP_STORES=1; CI always stops what it started.
-  if (process.env.KEEP_STORES === '1') return;
-  await stores?.stop();
+  await stores?.stop({ keepCql: process.env.KEEP_STORES === '1' });
 }

@@ -1,9 +1,17 @@
 /** In each test worker: point the service's configuration at this worker's keyspace and schema. */
 import { inject } from 'vitest';
 import { resetConfigForTests } from '../../lib/config.js';
+import { TEST_WEBHOOK_SECRET } from './constants.js';
 
 const worker = Number(process.env.VITEST_POOL_ID ?? '1');
 const names = inject('workerNamespaces')[worker - 1];
 if (!names) throw new Error(`No namespace for test worker ${worker}; raise TEST_WORKERS in vitest.config.ts`);
-Object.assign(process.env, inject('stores'), { SCYLLA_KEYSPACE: names.keyspace, DATABASE_SCHEMA: names.schema });
+Object.assign(process.env, inject('stores'), {
+  SCYLLA_KEYSPACE: names.keyspace,
+  DATABASE_SCHEMA: names.schema,
+  TELEGRAM_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+  // The reconciler waits this long to confirm a drift before repairing it; tests need no more.
+  RECONCILER_SETTLE_MS: '200',
+  LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'ERROR',
+});
 resetConfigForTests();

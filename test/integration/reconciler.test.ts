@@ -1,0 +1,141 @@
+/**
+ * The scheduled reconciler against the real stores. The Bot API and the history source are a local HTTP
+ * stand-in (Telegram is outside this machine); everything else is real.
+ */
+import cassandra from 'cassandra-driver';
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getConfig, resetConfigForTests } from '../../lib/config.js';
+import { closePostgres } from '../../lib/postgres/pool.js';
+import { countReactionRows, reactionCounts } from '../../lib/reactions/store.js';
+import { acquireRunLock, releaseRunLock } from '../../lib/reconciler/state.js';
+import { backlogSize } from '../../lib/search/backlog.js';
+import { read, write } from '../../lib/scylla/execute.js';
+import { readSyncState } from '../../lib/telegram/store.js';
+import { useLocalApi, type ApiClient } from '../support/api.js';
+import { TEST_WEBHOOK_SECRET } from '../support/constants.js';
+import { randomChatId, startTelegramStandIn, textMessage, update, type StandIn } from '../support/telegram.js';
+
+const api = useLocalApi();
+let standIn: StandIn;
+let reconcile: typeof import('../../functions/reconcile.js').handler;
+const context = { getRemainingTimeInMillis: () => 120_000, awsRequestId: 'reconcile-test' } as unknown as Context;
+const { Long } = cassandra.types;
+
+beforeAll(async () => {
+  standIn = await startTelegramStandIn();
+  process.env.TELEGRAM_BOT_TOKEN = '123456:test-token';
+  process.env.TELEGRAM_API_URL = standIn.url;
+  process.env.TELEGRAM_HISTORY_URL = `${standIn.url}/history`;
+  resetConfigForTests();
+  ({ handler: reconcile } = await import('../../functions/reconcile.js'));
+});
+
+afterAll(async () => {
+  await standIn.close();
+});
+
+function deliver(body: unknown) {
+  return api.anonymous().request('POST', '/telegram/webhook', body, { 'x-telegram-bot-api-secret-token': TEST_WEBHOOK_SECRET });
+}
+
+async function linkedChannel(): Promise<{ owner: ApiClient; channelId: string; chatId: number }> {
+  const owner = await api.user();
+  const chatId = randomChatId();
+  const channelId = (await owner.post('/channels', { name: 'bridge', telegram_chat_id: chatId })).body.id;
+  return { owner, channelId, chatId };
+}
+
+describe('reconciler', () => {
+  it('repairs a deliberately corrupted sync state and records the gaps in the Telegram id sequence', async () => {
+    const { channelId, chatId } = await linkedChannel();
+    for (const id of [1, 2, 3, 7, 8, 12]) await deliver(update('message', textMessage(chatId, id, `m${id}`)));
+    await write('UPDATE telegram_sync_state SET last_telegram_message_id = ?, last_ingested_at = ? WHERE channel_id = ?', [Long.fromNumber(2), new Date(0), channelId]);
+    await write('UPDATE telegram_ingest_counts SET ingested = ingested + 40 WHERE channel_id = ?', [channelId]);
+    expect(await readSyncState(channelId)).toMatchObject({ lastTelegramMessageId: 2, ingestedCount: 46 });
+
+    const report = await reconcile({}, context);
+    const channelReport = report.channels?.find((entry) => entry.channelId === channelId);
+    expect(channelReport).toMatchObject({ complete: true, gaps: 2 });
+    expect(channelReport?.repaired.sort()).toEqual(['ingested_count', 'last_ingested_at', 'last_telegram_message_id']);
+    const repaired = await readSyncState(channelId);
+    expect(repaired).toMatchObject({ telegramChatId: chatId, lastTelegramMessageId: 12, ingestedCount: 6 });
+    expect(repaired.lastIngestedAt!.getTime()).toBeGreaterThan(Date.now() - 60_000);
+    const gaps = (await read('SELECT gaps FROM telegram_reconcile_state WHERE channel_id = ?', [channelId])).first().get('gaps');
+    expect(JSON.parse(gaps)).toEqual([[4, 6], [9, 11]]);
+
+    // Ingestion keeps advancing the state after the repair (a message sent now, after the repair).
+    await deliver(update('message', textMessage(chatId, 13, 'm13', { date: Math.floor(Date.now() / 1000) + 1 })));
+    expect((await readSyncState(channelId)).lastTelegramMessageId).toBe(13);
+  });
+
+  it('backfills missing messages from the history source, exactly once', async () => {
+    const { owner, channelId, chatId } = await linkedChannel();
+    for (const id of [20, 24]) await deliver(update('message', textMessage(chatId, id, `live ${id}`)));
+    standIn.history.set(chatId, [21, 22, 23].map((id) => textMessage(chatId, id, `history ${id}`)));
+    await reconcile({}, context);
+    const contents = (await owner.get(`/channels/${channelId}/messages`)).body.messages.map((m: { content: string }) => m.content);
+    expect(contents).toEqual(['live 24', 'history 23', 'history 22', 'history 21', 'live 20']);
+    expect(standIn.requests).toContain(`GET /history/chats/${chatId}/messages?from_id=21&to_id=23`);
+    await reconcile({}, context);
+    expect((await owner.get(`/channels/${channelId}/messages`)).body.messages).toHaveLength(5);
+    expect((await readSyncState(channelId)).ingestedCount).toBe(5);
+  });
+
+  it('records the webhook health reported by getWebhookInfo', async () => {
+    const report = await reconcile({}, context);
+    expect(report.webhook).toEqual({ pending: 3, lastError: 'Connection timed out' });
+    const row = (await read('SELECT pending_update_count, last_error_message FROM telegram_webhook_health WHERE bot = ?', ['123456'])).first();
+    expect(row.get('pending_update_count')).toBe(3);
+    expect(row.get('last_error_message')).toBe('Connection timed out');
+  });
+
+  it('repairs a deliberately drifted reaction counter', async () => {
+    const owner = await api.user();
+    const channelId = (await owner.post('/channels', { name: 'drift' })).body.id;
+    const messageId = (await owner.post(`/channels/${channelId}/messages`, { content: 'x' })).body.id;
+    await owner.put(`/channels/${channelId}/messages/${messageId}/reactions/${encodeURIComponent('👍')}`);
+    await write("UPDATE message_reaction_counts SET count = count + 5 WHERE channel_id = ? AND message_id = ? AND emoji = '👍'", [channelId, Long.fromString(messageId)]);
+    await write("UPDATE message_reaction_counts SET count = count + 2 WHERE channel_id = ? AND message_id = ? AND emoji = '🔥'", [channelId, Long.fromString(messageId)]);
+    expect(Object.fromEntries(await reactionCounts(channelId, BigInt(messageId)))).toEqual({ '👍': 6, '🔥': 2 });
+
+    const report = await reconcile({}, context);
+    expect(report.reactions?.repaired).toBeGreaterThanOrEqual(1);
+    expect(Object.fromEntries(await reactionCounts(channelId, BigInt(messageId)))).toEqual(Object.fromEntries(await countReactionRows(channelId, BigInt(messageId))));
+    expect((await owner.get(`/channels/${channelId}/messages/${messageId}/reactions`)).body.counts).toEqual({ '👍': 1 });
+  });
+
+  it('stores messages while PostgreSQL is unreachable and makes them searchable once the backlog drains', async () => {
+    const owner = await api.user();
+    const channelId = (await owner.post('/channels', { name: 'outage' })).body.id;
+    const workingUrl = getConfig().postgres.url!;
+    await closePostgres();
+    process.env.DATABASE_URL = 'postgres://postgres@127.0.0.1:1/postgres';
+    resetConfigForTests();
+    try {
+      const created = await owner.post(`/channels/${channelId}/messages`, { content: 'written during the outage' });
+      expect(created.status).toBe(201);
+      expect((await owner.get(`/channels/${channelId}/messages/${created.body.id}`)).status).toBe(200);
+      expect((await owner.get(`/channels/${channelId}/search?q=outage`)).status).toBe(503);
+      expect(await backlogSize()).toBeGreaterThanOrEqual(1);
+    } finally {
+      await closePostgres();
+      process.env.DATABASE_URL = workingUrl;
+      resetConfigForTests();
+    }
+    const report = await reconcile({}, context);
+    expect(report.searchBacklog).toMatchObject({ complete: true });
+    expect(report.searchBacklog!.applied).toBeGreaterThanOrEqual(1);
+    expect(await backlogSize()).toBe(0);
+    const found = await owner.get(`/channels/${channelId}/search?q=outage`);
+    expect(found.body.messages.map((m: { content: string }) => m.content)).toEqual(['written during the outage']);
+  });
+
+  it('runs once when two start at the same time', async () => {
+    const owner = await acquireRunLock(60);
+    expect(owner).toBeDefined();
+    expect(await reconcile({}, context)).toEqual({ ran: false });
+    await releaseRunLock(owner!);
+    expect((await reconcile({}, context)).ran).toBe(true);
+  });
+});

@@ -1,0 +1,1 @@
+export const TEST_WEBHOOK_SECRET = 'test-webhook-secret';
