@@ -1,5 +1,5 @@
 import { presenceQuery } from '#lib/api/schemas.js';
-import { getPresence } from '#lib/ephemeral/service.js';
+import { getPresence } from '#lib/ephemeral/presence.js';
 import { httpHandler, json } from './http/handler.js';
 
 export const handler = httpHandler({ stores: ['redis'], query: presenceQuery }, async ({ query }) =>

@@ -1,5 +1,5 @@
 import { presenceBody } from '#lib/api/schemas.js';
-import { setPresence } from '#lib/ephemeral/service.js';
+import { setPresence } from '#lib/ephemeral/presence.js';
 import { httpHandler, noContent } from './http/handler.js';
 
 export const handler = httpHandler({ stores: ['redis'], body: presenceBody }, async ({ principal, body }) => {

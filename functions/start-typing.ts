@@ -1,5 +1,5 @@
 import { channelPath } from '#lib/api/schemas.js';
-import { startTyping } from '#lib/ephemeral/service.js';
+import { startTyping } from '#lib/ephemeral/typing.js';
 import { httpHandler, noContent } from './http/handler.js';
 
 export const handler = httpHandler({ stores: ['scylla', 'postgres', 'redis'], path: channelPath }, async ({ principal, path }) => {

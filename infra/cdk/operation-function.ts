@@ -12,8 +12,10 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import type { StoreName } from '../../lib/config.js';
+import { ALIASES, ESM_REQUIRE_BANNER, EXTERNAL_MODULES, projectRoot } from './bundling.js';
 
-export const projectRoot = join(import.meta.dirname, '..', '..');
+export { projectRoot };
+
 
 export interface StoreWiring {
   vpc: ec2.IVpc;
@@ -83,10 +85,9 @@ export class OperationFunction extends Construct {
         minify: true,
         sourceMap: true,
         mainFields: ['module', 'main'],
-        // The AWS SDK ships with the runtime.
-        externalModules: ['@aws-sdk/*'],
-        // CommonJS dependencies (cassandra-driver, pg) call require(); ESM output needs it defined.
-        banner: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);",
+        externalModules: EXTERNAL_MODULES,
+        banner: ESM_REQUIRE_BANNER,
+        esbuildArgs: Object.fromEntries(Object.entries(ALIASES).map(([name, path]) => [`--alias:${name}`, path])),
         commandHooks: props.commandHooks,
       },
     });

@@ -1,0 +1,37 @@
+/**
+ * The esbuild settings every Lambda is bundled with, in one place: CDK's NodejsFunction uses them for
+ * deployment and the benchmark uses them to measure exactly what deploys.
+ */
+import { join } from 'node:path';
+import type { BuildOptions } from 'esbuild';
+
+export const projectRoot = join(import.meta.dirname, '..', '..');
+
+/** CommonJS dependencies (cassandra-driver, pg) call require(); ESM output needs it defined. */
+export const ESM_REQUIRE_BANNER = "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);";
+
+/** The AWS SDK ships with the Lambda runtime. */
+export const EXTERNAL_MODULES = ['@aws-sdk/*'];
+
+export const ALIASES: Record<string, string> = {
+  'adm-zip': join(projectRoot, 'infra', 'cdk', 'stubs', 'adm-zip.cjs'),
+};
+
+/** The same settings as esbuild API options, for builds outside CDK. */
+export function esbuildOptions(entry: string, outfile: string): BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    minify: true,
+    sourcemap: true,
+    mainFields: ['module', 'main'],
+    external: EXTERNAL_MODULES,
+    alias: ALIASES,
+    banner: { js: ESM_REQUIRE_BANNER },
+    logLevel: 'silent',
+  };
+}
