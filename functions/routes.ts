@@ -2,7 +2,7 @@
  * The one route table. CDK deploys one Lambda per entry behind the HTTP API; the local server serves the
  * same entries through the same handlers; the OpenAPI document is generated from it.
  */
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import * as schemas from '#lib/api/schemas.js';
 import type { StoreName } from '#lib/config.js';
 
@@ -23,8 +23,8 @@ export interface Route {
   timeoutSeconds: number;
   /** Success status and what it returns, for the OpenAPI document. */
   success: { status: number; description: string };
-  body?: z.ZodType;
-  query?: z.ZodType;
+  body?: z.ZodMiniType;
+  query?: z.ZodMiniType;
   tag: string;
 }
 

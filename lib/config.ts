@@ -2,7 +2,7 @@
  * The only reader of `process.env`. Every variable of the README's configuration table is parsed and
  * validated here once; a wrong or missing one stops start-up with an error naming it.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -12,31 +12,30 @@ const CONSISTENCY_LEVELS = ['ONE', 'LOCAL_ONE', 'QUORUM', 'LOCAL_QUORUM', 'EACH_
 export type ConsistencyName = (typeof CONSISTENCY_LEVELS)[number];
 
 const booleanFlag = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0'], { message: "expected 'true' or 'false'" })
-    .optional()
-    .transform((value) => (value === undefined ? fallback : value === 'true' || value === '1'));
+  z.pipe(
+    z.optional(z.enum(['true', 'false', '1', '0'], { message: "expected 'true' or 'false'" })),
+    z.transform((value: 'true' | 'false' | '1' | '0' | undefined) => (value === undefined ? fallback : value === 'true' || value === '1')),
+  );
 
 const integer = (fallback: number, min: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
+  z.pipe(
+    z.optional(z.string()),
+    z.transform((value: string | undefined, ctx) => {
       if (value === undefined || value === '') return fallback;
       const parsed = Number(value);
       if (!/^\d+$/.test(value) || parsed < min || parsed > max) {
-        ctx.addIssue({ code: 'custom', message: `expected an integer from ${min} to ${max}, got '${value}'` });
+        ctx.issues.push({ code: 'custom', message: `expected an integer from ${min} to ${max}, got '${value}'`, input: value });
         return z.NEVER;
       }
       return parsed;
-    });
+    }),
+  );
 
 const identifier = (fallback: string) =>
-  z
-    .string()
-    .optional()
-    .transform((value) => value || fallback)
-    .pipe(z.string().regex(/^[a-z][a-z0-9_]{0,47}$/, 'expected a lower-case identifier ([a-z][a-z0-9_]*, at most 48 chars)'));
+  z.pipe(
+    z.pipe(z.optional(z.string()), z.transform((value: string | undefined) => value || fallback)),
+    z.string().check(z.regex(/^[a-z][a-z0-9_]{0,47}$/, 'expected a lower-case identifier ([a-z][a-z0-9_]*, at most 48 chars)')),
+  );
 
 /**
  * `SCYLLA_REPLICATION`: `SimpleStrategy:1` (one local node) or `dc1:3,dc2:3` (NetworkTopologyStrategy,
@@ -46,10 +45,9 @@ export type Replication =
   | { class: 'SimpleStrategy'; replication_factor: number }
   | { class: 'NetworkTopologyStrategy'; dataCenters: Record<string, number> };
 
-const replication = z
-  .string()
-  .optional()
-  .transform((value, ctx): Replication => {
+const replication = z.pipe(
+  z.optional(z.string()),
+  z.transform((value: string | undefined, ctx): Replication => {
     const text = value || 'SimpleStrategy:1';
     const simple = /^SimpleStrategy:(\d{1,2})$/.exec(text);
     if (simple) return { class: 'SimpleStrategy', replication_factor: Number(simple[1]) };
@@ -57,53 +55,54 @@ const replication = z
     for (const part of text.split(',')) {
       const match = /^([A-Za-z0-9_.-]{1,64}):(\d{1,2})$/.exec(part.trim());
       if (!match) {
-        ctx.addIssue({ code: 'custom', message: `expected 'SimpleStrategy:N' or 'dc1:3,dc2:3', got '${text}'` });
+        ctx.issues.push({ code: 'custom', message: `expected 'SimpleStrategy:N' or 'dc1:3,dc2:3', got '${text}'`, input: value });
         return z.NEVER;
       }
       dataCenters[match[1]!] = Number(match[2]);
     }
     return { class: 'NetworkTopologyStrategy', dataCenters };
-  });
+  }),
+);
 
 const url = (protocols: string[]) =>
-  z.string({ message: 'is required' }).refine((value) => {
-    try {
-      return protocols.includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, `expected a ${protocols.join(' or ')} URL`);
+  z.string({ message: 'is required' }).check(
+    z.refine((value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, `expected a ${protocols.join(' or ')} URL`),
+  );
 
-const optionalText = z
-  .string()
-  .optional()
-  .transform((value) => value || undefined);
+const optionalText = z.pipe(z.optional(z.string()), z.transform((value: string | undefined) => value || undefined));
+const withDefault = <T extends string>(schema: z.ZodMiniType<T>, fallback: T) =>
+  z.pipe(z.optional(schema), z.transform((value: T | undefined) => value ?? fallback));
 
 const envSchema = z
   .object({
     SCYLLA_ENABLED: booleanFlag(true),
-    SCYLLA_CONTACT_POINTS: z
-      .string()
-      .optional()
-      .transform((value) => (value || '127.0.0.1').split(',').map((point) => point.trim()))
-      .pipe(z.array(z.string().regex(/^[A-Za-z0-9.:_-]+$/, 'expected comma-separated host names or addresses')).min(1)),
+    SCYLLA_CONTACT_POINTS: z.pipe(
+      z.pipe(z.optional(z.string()), z.transform((value: string | undefined) => (value || '127.0.0.1').split(',').map((point) => point.trim()))),
+      z.array(z.string().check(z.regex(/^[A-Za-z0-9.:_-]+$/, 'expected comma-separated host names or addresses'))).check(z.minLength(1)),
+    ),
     SCYLLA_PORT: integer(9042, 1, 65535),
     SCYLLA_KEYSPACE: identifier('chat'),
-    SCYLLA_LOCAL_DC: z.string().optional().transform((value) => value || 'datacenter1'),
+    SCYLLA_LOCAL_DC: z.pipe(z.optional(z.string()), z.transform((value: string | undefined) => value || 'datacenter1')),
     SCYLLA_USERNAME: optionalText,
     SCYLLA_PASSWORD: optionalText,
     SCYLLA_CREDENTIALS_SECRET_ARN: optionalText,
     SCYLLA_REPLICATION: replication,
-    SCYLLA_READ_CONSISTENCY: z.enum(CONSISTENCY_LEVELS).optional().transform((value) => value ?? 'LOCAL_ONE'),
-    SCYLLA_WRITE_CONSISTENCY: z.enum(CONSISTENCY_LEVELS).optional().transform((value) => value ?? 'LOCAL_QUORUM'),
+    SCYLLA_READ_CONSISTENCY: withDefault(z.enum(CONSISTENCY_LEVELS), 'LOCAL_ONE'),
+    SCYLLA_WRITE_CONSISTENCY: withDefault(z.enum(CONSISTENCY_LEVELS), 'LOCAL_QUORUM'),
     SCYLLA_REQUEST_TIMEOUT_MS: integer(1000, 50, 60_000),
     SCYLLA_CONNECT_TIMEOUT_MS: integer(1000, 50, 60_000),
-    DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+    DATABASE_URL: z.optional(url(['postgres:', 'postgresql:'])),
     DATABASE_URL_SECRET_ARN: optionalText,
     DATABASE_SCHEMA: identifier('public'),
     DATABASE_POOL_MAX: integer(1, 1, 100),
     DATABASE_TIMEOUT_MS: integer(1000, 50, 60_000),
-    UPSTASH_REDIS_REST_URL: url(['http:', 'https:']).optional(),
+    UPSTASH_REDIS_REST_URL: z.optional(url(['http:', 'https:'])),
     UPSTASH_REDIS_REST_TOKEN: optionalText,
     UPSTASH_REDIS_REST_TOKEN_SECRET_ARN: optionalText,
     REDIS_TIMEOUT_MS: integer(1000, 50, 60_000),
@@ -111,22 +110,25 @@ const envSchema = z
     TELEGRAM_WEBHOOK_SECRET_ARN: optionalText,
     TELEGRAM_BOT_TOKEN: optionalText,
     TELEGRAM_BOT_TOKEN_SECRET_ARN: optionalText,
-    TELEGRAM_API_URL: url(['http:', 'https:']).optional(),
-    TELEGRAM_HISTORY_URL: url(['http:', 'https:']).optional(),
+    TELEGRAM_API_URL: z.optional(url(['http:', 'https:'])),
+    TELEGRAM_HISTORY_URL: z.optional(url(['http:', 'https:'])),
     TELEGRAM_HISTORY_TOKEN: optionalText,
     RECONCILER_SETTLE_MS: integer(2000, 0, 60_000),
     MIGRATIONS_DIR: optionalText,
-    LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).optional().transform((value) => value ?? 'INFO'),
+    LOG_LEVEL: withDefault(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO'),
   })
-  .superRefine((env, ctx) => {
-    if (Boolean(env.SCYLLA_USERNAME) !== Boolean(env.SCYLLA_PASSWORD)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [env.SCYLLA_USERNAME ? 'SCYLLA_PASSWORD' : 'SCYLLA_USERNAME'],
-        message: 'SCYLLA_USERNAME and SCYLLA_PASSWORD are set together or not at all',
-      });
-    }
-  });
+  .check(
+    z.superRefine((env, ctx) => {
+      if (Boolean(env.SCYLLA_USERNAME) !== Boolean(env.SCYLLA_PASSWORD)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [env.SCYLLA_USERNAME ? 'SCYLLA_PASSWORD' : 'SCYLLA_USERNAME'],
+          message: 'SCYLLA_USERNAME and SCYLLA_PASSWORD are set together or not at all',
+          input: env,
+        });
+      }
+    }),
+  );
 
 type Env = z.output<typeof envSchema>;
 

@@ -5,7 +5,7 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { principalFromClaims, type Principal } from '#lib/auth/principal.js';
 import { getConfig, requireStores, type StoreName } from '#lib/config.js';
 import { AppError, InvalidRequestError, PayloadTooLargeError, StoreUnavailableError } from '#lib/errors.js';
@@ -24,7 +24,7 @@ export interface Request<Body, Path, Query> {
   event: HttpEvent;
 }
 
-interface Spec<BodySchema extends z.ZodType | undefined, PathSchema extends z.ZodType | undefined, QuerySchema extends z.ZodType | undefined> {
+interface Spec<BodySchema extends z.ZodMiniType | undefined, PathSchema extends z.ZodMiniType | undefined, QuerySchema extends z.ZodMiniType | undefined> {
   /** Stores the handler uses: their settings are required at start-up. */
   stores: StoreName[];
   /** False for the health probes and the Telegram webhook, which API Gateway does not authorise. */
@@ -34,7 +34,7 @@ interface Spec<BodySchema extends z.ZodType | undefined, PathSchema extends z.Zo
   query?: QuerySchema;
 }
 
-type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+type Out<S> = S extends z.ZodMiniType ? z.output<S> : undefined;
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
   return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
@@ -53,7 +53,7 @@ export function errorResponse(error: unknown, requestId?: string): HttpResult {
   return json(500, { error: { code: 'internal', message: 'Something went wrong on our side' } });
 }
 
-function describeIssues(where: string, error: z.ZodError): string {
+function describeIssues(where: string, error: { issues: z.core.$ZodIssue[] }): string {
   return error.issues
     .map((issue) => {
       const field = issue.path.length > 0 ? issue.path.join('.') : where;
@@ -64,7 +64,7 @@ function describeIssues(where: string, error: z.ZodError): string {
     .join('; ');
 }
 
-function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+function validate<S extends z.ZodMiniType>(schema: S, value: unknown, where: string): z.output<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw new InvalidRequestError(describeIssues(where, result.error));
   return result.data;
@@ -94,14 +94,14 @@ function decodeBody(event: HttpEvent): unknown {
 }
 
 /** Decodes and validates a JSON body explicitly, for handlers that must check something else first. */
-export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.output<S> {
+export function parseBody<S extends z.ZodMiniType>(event: HttpEvent, schema: S): z.output<S> {
   return validate(schema, decodeBody(event), 'body');
 }
 
 export function httpHandler<
-  BodySchema extends z.ZodType | undefined = undefined,
-  PathSchema extends z.ZodType | undefined = undefined,
-  QuerySchema extends z.ZodType | undefined = undefined,
+  BodySchema extends z.ZodMiniType | undefined = undefined,
+  PathSchema extends z.ZodMiniType | undefined = undefined,
+  QuerySchema extends z.ZodMiniType | undefined = undefined,
 >(
   spec: Spec<BodySchema, PathSchema, QuerySchema>,
   handle: (request: Request<Out<BodySchema>, Out<PathSchema>, Out<QuerySchema>>) => Promise<HttpResult>,

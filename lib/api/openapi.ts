@@ -1,5 +1,5 @@
 /** The OpenAPI 3.1 document, generated from the route table and the request schemas. */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 export interface DocumentedRoute {
   method: string;
@@ -8,8 +8,8 @@ export interface DocumentedRoute {
   auth: boolean;
   tag: string;
   success: { status: number; description: string };
-  body?: z.ZodType;
-  query?: z.ZodType;
+  body?: z.ZodMiniType;
+  query?: z.ZodMiniType;
 }
 
 const errorSchema = {
@@ -54,7 +54,7 @@ const pathParameter = {
   emoji: { type: 'string', description: 'URL-encoded: one emoji or a :name: of 1–32 characters' },
 } as Record<string, object>;
 
-function inputSchema(schema: z.ZodType): Record<string, unknown> {
+function inputSchema(schema: z.ZodMiniType): Record<string, unknown> {
   return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
 }
 
