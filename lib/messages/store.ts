@@ -18,6 +18,10 @@ export const STATEMENTS = {
   getOne: `SELECT ${COLUMNS} FROM messages WHERE channel_id = ? AND bucket = ? AND message_id = ?`,
   olderInBucket: `SELECT ${COLUMNS} FROM messages WHERE channel_id = ? AND bucket = ? AND message_id < ? LIMIT ?`,
   newerInBucket: `SELECT ${COLUMNS} FROM messages WHERE channel_id = ? AND bucket = ? AND message_id > ? ORDER BY message_id ASC LIMIT ?`,
+  // Several buckets in one statement: the coordinator reads them in parallel and merges in id order. Paging
+  // must be off for ORDER BY across partitions, so the LIMIT bounds the rows instead.
+  olderInBuckets: `SELECT ${COLUMNS} FROM messages WHERE channel_id = ? AND bucket IN ? AND message_id < ? ORDER BY message_id DESC LIMIT ?`,
+  newerInBuckets: `SELECT ${COLUMNS} FROM messages WHERE channel_id = ? AND bucket IN ? AND message_id > ? ORDER BY message_id ASC LIMIT ?`,
   bucketsAtOrBelow: 'SELECT bucket FROM channel_buckets WHERE channel_id = ? AND bucket <= ? LIMIT ?',
   bucketsAtOrAbove: 'SELECT bucket FROM channel_buckets WHERE channel_id = ? AND bucket >= ? ORDER BY bucket ASC LIMIT ?',
   edit: 'UPDATE messages SET content = ?, edited_at = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?',

@@ -9,16 +9,20 @@ import type { MessageRecord } from './model.js';
 import { rowToMessage, STATEMENTS, toLong } from './store.js';
 
 const MAX_ID = (1n << 63n) - 1n;
-/** Buckets fetched from the index per query; a page rarely needs more. */
-const BUCKET_BATCH = 8;
-/** Extra rows asked for per bucket query, so a few deleted messages do not cost another round trip. */
+/** Buckets fetched from the index per query: enough for a page even when every message has its own bucket. */
+const BUCKET_BATCH = 64;
+/** Buckets read together in one multi-partition statement after the first. */
+const BUCKETS_PER_READ = 32;
+/** Extra rows asked for per read, so a few deleted messages do not cost another round trip. */
 const DELETED_SLACK = 5;
 
 type Direction = 'older' | 'newer';
 
 /**
- * Up to `limit` live messages strictly older (or newer) than `bound`, nearest first. Walks the bucket
- * index in `direction`, reading each listed bucket until the page is full or history ends.
+ * Up to `limit` live messages strictly older (or newer) than `bound`, nearest first. Reads the bucket index
+ * once, the nearest bucket alone (a dense channel's page is usually all there), then the following buckets
+ * many at a time, so a page costs about three statements whether its messages share one bucket or are
+ * spread over fifty.
  */
 async function walk(channelId: string, bound: bigint, limit: number, direction: Direction): Promise<MessageRecord[]> {
   const found: MessageRecord[] = [];
@@ -31,27 +35,23 @@ async function walk(channelId: string, bound: bigint, limit: number, direction: 
       BUCKET_BATCH,
     ]);
     const buckets = index.rows.map((row) => row.get('bucket') as number);
-    for (const bucket of buckets) {
-      for (;;) {
-        const want = limit - found.length;
-        const fetchCount = want + DELETED_SLACK;
-        const rows = (
-          await read(direction === 'older' ? STATEMENTS.olderInBucket : STATEMENTS.newerInBucket, [
-            channelId,
-            bucket,
-            toLong(cursor),
-            fetchCount,
-          ])
-        ).rows;
-        for (const row of rows) {
-          const message = rowToMessage(channelId, row);
-          cursor = message.id;
-          if (!message.deleted && found.length < limit) found.push(message);
-        }
-        if (found.length >= limit) return found;
-        if (rows.length < fetchCount) break;
+    let next = 0;
+    while (next < buckets.length) {
+      const group = buckets.slice(next, next === 0 ? 1 : next + BUCKETS_PER_READ);
+      const want = limit - found.length;
+      const fetchCount = want + DELETED_SLACK;
+      const rows =
+        group.length === 1
+          ? (await read(direction === 'older' ? STATEMENTS.olderInBucket : STATEMENTS.newerInBucket, [channelId, group[0], toLong(cursor), fetchCount])).rows
+          : (await read(direction === 'older' ? STATEMENTS.olderInBuckets : STATEMENTS.newerInBuckets, [channelId, group, toLong(cursor), fetchCount], { fetchSize: 0 })).rows;
+      for (const row of rows) {
+        const message = rowToMessage(channelId, row);
+        cursor = message.id;
+        if (!message.deleted && found.length < limit) found.push(message);
       }
-      // The next bucket's ids are all beyond this one's, so the cursor can stay where it is.
+      if (found.length >= limit) return found;
+      // A full read may have left rows behind in these buckets: read them again past the cursor.
+      if (rows.length < fetchCount) next += group.length;
     }
     if (buckets.length < BUCKET_BATCH) return found;
     fromBucket = direction === 'older' ? buckets[buckets.length - 1]! - 1 : buckets[buckets.length - 1]! + 1;

@@ -1,0 +1,102 @@
+/** Turns the results into a readable report with a latency chart, and checks them against the targets. */
+import type { Summary } from './stats.js';
+import { round } from './stats.js';
+
+type Results = Record<string, any>;
+
+const ms = (value: number) => `${round(value)} ms`;
+
+function table(header: string[], rows: (string | number)[][]): string {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+}
+
+function verdict(ok: boolean): string {
+  return ok ? 'met' : '**missed**';
+}
+
+function targets(r: Results): (string | number)[][] {
+  const rows: (string | number)[][] = [];
+  for (const op of ['getMessage', 'listMessages', 'createMessage']) {
+    const w = r.warm?.[op];
+    if (!w) continue;
+    rows.push([`${op}: handler p50 ≤ 1.3× raw floor`, `×${w.ratioP50}`, verdict(w.ratioP50 <= 1.3)]);
+    rows.push([`${op}: handler p99 ≤ 2× raw floor`, `×${w.ratioP99}`, verdict(w.ratioP99 <= 2)]);
+  }
+  const limits: Record<string, number> = { createMessage: 5, getMessage: 2, listMessages: 4, telegramMessage: 2, addReaction: 5 };
+  for (const [op, limit] of Object.entries(limits)) {
+    const c = r.concurrency8?.[op];
+    if (c) rows.push([`${op}: p99 at concurrency 8 ≤ ${limit} ms`, `${ms(c.p99)} (raw driver: ${ms(c.rawP99)})`, verdict(c.p99 <= limit)]);
+  }
+  if (r.antiPattern) rows.push(['connect per invocation ≥ 10× a warm call', `×${r.antiPattern.ratioP50}`, verdict(r.antiPattern.ratioP50 >= 10)]);
+  if (r.coldStart) {
+    const fns = Object.entries(r.coldStart.perFunction as Record<string, any>);
+    const scylla = fns.filter(([, f]) => f.usesScylla);
+    const other = fns.filter(([, f]) => !f.usesScylla);
+    const maxScylla = Math.max(...scylla.map(([, f]) => f.bundleKb));
+    const maxOther = Math.max(...other.map(([, f]) => f.bundleKb));
+    const maxLoad = Math.max(...fns.map(([, f]) => f.bundledLoadMs));
+    const minSpeedup = Math.min(...fns.map(([, f]) => f.loadSpeedup));
+    rows.push(['bundle ≤ 450 KB (functions using Scylla)', `${maxScylla} KB (largest)`, verdict(maxScylla <= 450)]);
+    rows.push(['bundle ≤ 150 KB (other functions)', `${maxOther} KB (largest)`, verdict(maxOther <= 150)]);
+    rows.push(['load in a fresh process ≤ 60 ms', `${maxLoad} ms (slowest)`, verdict(maxLoad <= 60)]);
+    rows.push(['bundled load ≥ 2× faster than unbundled', `×${minSpeedup} (least)`, verdict(minSpeedup >= 2)]);
+  }
+  if (r.scale) {
+    const pages = Object.values(r.scale as Record<string, any>).map((s) => s.page.p50);
+    const spread = Math.max(...pages) / Math.min(...pages);
+    const queries = Object.values(r.scale as Record<string, any>).map((s) => s.queriesPerPage.max);
+    rows.push(['page cost flat (≤ 1.5×) from 1 k to 1 M and across gaps', `×${round(spread)}`, verdict(spread <= 1.5)]);
+    rows.push(['queries per page constant', `${Math.min(...queries)}–${Math.max(...queries)} (max per shape)`, verdict(Math.max(...queries) <= 4)]);
+  }
+  if (r.memory) {
+    const peak = Math.max(...Object.values(r.memory as Record<string, any>).map((m) => m.peakRssMb));
+    rows.push(['peak RSS under load ≤ 160 MB', `${peak} MB`, verdict(peak <= 160)]);
+  }
+  return rows;
+}
+
+function svgChart(r: Results): string {
+  const ops = Object.entries((r.warm ?? {}) as Record<string, { raw: Summary; handler: Summary }>);
+  const max = Math.max(1, ...ops.map(([, w]) => Math.max(w.raw.p99, w.handler.p99)));
+  const rowHeight = 44;
+  const width = 760;
+  const left = 150;
+  const scale = (value: number) => (value / max) * (width - left - 90);
+  const bars = ops
+    .map(([op, w], index) => {
+      const y = 40 + index * rowHeight;
+      const bar = (summary: Summary, offset: number, color: string) =>
+        `<rect x="${left}" y="${y + offset}" width="${scale(summary.p50)}" height="14" fill="${color}"/>` +
+        `<line x1="${left + scale(summary.p50)}" x2="${left + scale(summary.p99)}" y1="${y + offset + 7}" y2="${y + offset + 7}" stroke="${color}" stroke-width="2"/>` +
+        `<text x="${left + scale(summary.p99) + 4}" y="${y + offset + 11}" font-size="10">${round(summary.p50)} / ${round(summary.p99)} ms</text>`;
+      return `<text x="8" y="${y + 20}" font-size="12">${op}</text>${bar(w.raw, 0, '#8a8a8a')}${bar(w.handler, 18, '#1f5fbf')}`;
+    })
+    .join('');
+  const height = 60 + ops.length * rowHeight;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
+<text x="8" y="18" font-size="14" font-weight="bold">Warm latency: raw driver floor (grey) vs handler (blue); bar = p50, line to p99</text>
+${bars}
+</svg>`;
+}
+
+export function renderReport(r: Results): { markdown: string; svg: string } {
+  const parts: string[] = [`# Benchmark report`, '', `Machine: ${r.machine?.cpus} cores, ${r.machine?.memoryGb} GB, Node ${r.machine?.node}, store: ${r.machine?.store}. Runs: ${r.settings?.runs} × ${r.settings?.samples} samples; every figure is the median of the runs' percentiles. Started ${r.startedAt}.`, '', '![latency](latency.svg)', ''];
+  parts.push('## Targets', '', table(['target', 'measured', 'verdict'], targets(r)), '');
+  if (r.warm) {
+    parts.push('## Warm latency (sequential, in-process, API Gateway v2 events)', '');
+    parts.push(table(['operation', 'raw p50', 'raw p95', 'raw p99', 'handler p50', 'handler p95', 'handler p99', 'p50 ratio', 'p99 ratio'],
+      Object.entries(r.warm as Record<string, any>).map(([op, w]) => [op, ms(w.raw.p50), ms(w.raw.p95), ms(w.raw.p99), ms(w.handler.p50), ms(w.handler.p95), ms(w.handler.p99), `×${w.ratioP50}`, `×${w.ratioP99}`])), '');
+  }
+  if (r.antiPattern) parts.push('## Client per invocation (anti-pattern)', '', `Connect + query + shutdown per call: p50 ${ms(r.antiPattern.perInvocationGet.p50)}, p99 ${ms(r.antiPattern.perInvocationGet.p99)}; warm handler p50 ${ms(r.antiPattern.warmGet.p50)} (×${r.antiPattern.ratioP50}).`, '');
+  if (r.createWithIndexFloor) parts.push('## Create against its full floor', '', `A create writes the message to Scylla and its search-index row to PostgreSQL side by side. Raw floor of both together: p50 ${ms(r.createWithIndexFloor.floor.p50)}, p99 ${ms(r.createWithIndexFloor.floor.p99)}; handler p50 ${ms(r.createWithIndexFloor.handler.p50)} (×${r.createWithIndexFloor.ratioP50}), p99 ${ms(r.createWithIndexFloor.handler.p99)} (×${r.createWithIndexFloor.ratioP99}).`, '');
+  if (r.concurrency8) parts.push('## Concurrency 8 (3 s per run), handler and raw driver', '', table(['operation', 'handler p50', 'handler p99', 'raw p50', 'raw p99', 'handler per second'], Object.entries(r.concurrency8 as Record<string, any>).map(([op, c]) => [op, ms(c.p50), ms(c.p99), ms(c.rawP50), ms(c.rawP99), c.perSecond])), '');
+  if (r.throughputHandlers) parts.push('## Throughput: creates through the handlers (4 s per level)', '', table(['concurrency', 'messages/s', 'p99', 'errors'], Object.entries(r.throughputHandlers as Record<string, any>).map(([c, t]) => [c, t.perSecond, ms(t.p99), t.errors])), '');
+  if (r.throughputHttp) parts.push('## Throughput: creates through the local HTTP server (autocannon, 4 s per level)', '', table(['connections', 'requests/s', 'p50', 'p99', 'non-2xx'], Object.entries(r.throughputHttp as Record<string, any>).map(([c, t]) => [c, t.perSecond, ms(t.p50), ms(t.p99), t.non2xx])), '');
+  if (r.scale) parts.push('## Scale: a page of 50 at 40 points of each channel', '', table(['channel', 'messages', 'buckets', 'page p50', 'page p99', 'queries per page (min–max)'], Object.entries(r.scale as Record<string, any>).map(([name, s]) => [name, s.messages, s.buckets, ms(s.page.p50), ms(s.page.p99), `${s.queriesPerPage.min}–${s.queriesPerPage.max}`])), '');
+  if (r.coldStart) {
+    parts.push('## Cold start: bundles and load times (median of 5 fresh processes)', '', table(['function', 'uses Scylla', 'bundle', 'load bundled', 'load unbundled', 'speed-up'], Object.entries(r.coldStart.perFunction as Record<string, any>).map(([name, f]) => [name, f.usesScylla ? 'yes' : 'no', `${f.bundleKb} KB`, ms(f.bundledLoadMs), ms(f.unbundledLoadMs), `×${f.loadSpeedup}`])), '');
+    parts.push(table(['first invocation', 'load', 'first call (connects)', 'second call'], Object.entries(r.coldStart.firstInvocation as Record<string, any>).map(([name, f]) => [name, ms(f.loadMs), ms(f.firstInvokeMs), ms(f.secondInvokeMs)])), '');
+  }
+  if (r.memory) parts.push('## Memory: one function process, 8 concurrent callers for 15 s', '', table(['function', 'peak RSS', 'heap used at end', 'requests'], Object.entries(r.memory as Record<string, any>).map(([name, m]) => [name, `${m.peakRssMb} MB`, `${m.heapUsedMb} MB`, m.requests])), '');
+  return { markdown: parts.join('\n'), svg: svgChart(r) };
+}
