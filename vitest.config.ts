@@ -6,6 +6,8 @@ export const TEST_WORKERS = 2;
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The fault suite needs its own three-node cluster: npm run test:faults.
+    exclude: ['test/faults/**', 'node_modules/**'],
     globalSetup: ['test/support/global-setup.ts'],
     setupFiles: ['test/support/worker-setup.ts'],
     pool: 'forks',

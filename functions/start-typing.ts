@@ -2,7 +2,7 @@ import { channelPath } from '#lib/api/schemas.js';
 import { startTyping } from '#lib/ephemeral/typing.js';
 import { httpHandler, noContent } from './http/handler.js';
 
-export const handler = httpHandler({ stores: ['scylla', 'postgres', 'redis'], path: channelPath }, async ({ principal, path }) => {
+export const handler = httpHandler({ stores: ['scylla', 'postgres', 'redis'], rateLimited: true, path: channelPath }, async ({ principal, path }) => {
   await startTyping(principal, path.channel_id);
   return noContent();
 });

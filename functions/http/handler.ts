@@ -10,6 +10,7 @@ import { principalFromClaims, type Principal } from '#lib/auth/principal.js';
 import { getConfig, requireStores, type StoreName } from '#lib/config.js';
 import { AppError, InvalidRequestError, PayloadTooLargeError, StoreUnavailableError } from '#lib/errors.js';
 import { log } from '#lib/log.js';
+import { enforceWriteRate } from '#lib/rate-limit.js';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -29,6 +30,8 @@ interface Spec<BodySchema extends z.ZodMiniType | undefined, PathSchema extends 
   stores: StoreName[];
   /** False for the health probes and the Telegram webhook, which API Gateway does not authorise. */
   auth?: boolean;
+  /** A write: counted against the caller's rate limit (needs 'redis' among the stores). */
+  rateLimited?: boolean;
   body?: BodySchema;
   path?: PathSchema;
   query?: QuerySchema;
@@ -108,6 +111,7 @@ export function httpHandler<
 ) {
   // At cold start: a wrong or missing setting fails the init with a message naming it.
   requireStores(getConfig(), spec.stores);
+  if (spec.rateLimited && !spec.stores.includes('redis')) throw new Error('A rate-limited handler must declare the redis store');
   const handler = middy<HttpEvent, HttpResult, Error, Context>().handler(async (event, context) => {
     log().addContext(context);
     try {
@@ -115,6 +119,7 @@ export function httpHandler<
         spec.auth === false
           ? { userId: '', isService: false }
           : principalFromClaims(event.requestContext?.authorizer?.jwt?.claims, event.requestContext?.authorizer?.jwt?.scopes);
+      if (spec.rateLimited) await enforceWriteRate(principal);
       const request = {
         principal,
         path: (spec.path ? validate(spec.path, event.pathParameters ?? {}, 'path') : undefined) as Out<PathSchema>,

@@ -1,6 +1,9 @@
 /** The CDK app: `npx cdk synth` / `npx cdk deploy`. Settings come from context (-c key=value or cdk.json). */
 import { App } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { Validations } from 'aws-cdk-lib';
 import { MessagesStack, type MessagesStackProps } from './messages-stack.js';
+import { acknowledgeNagFindings } from './nag.js';
 
 const app = new App();
 const context = (name: string): string | undefined => app.node.tryGetContext(name) ?? undefined;
@@ -24,10 +27,14 @@ const settings: MessagesStackProps['settings'] = {
   upstashTokenSecretArn: context('upstashTokenSecretArn'),
   telegramBotTokenSecretArn: context('telegramBotTokenSecretArn'),
   telegramHistoryUrl: context('telegramHistoryUrl'),
+  alarmEmail: context('alarmEmail'),
   logRetentionDays: context('logRetentionDays') ? Number(context('logRetentionDays')) : undefined,
 };
 
-new MessagesStack(app, context('stackName') ?? 'MessageStore', {
+const stack = new MessagesStack(app, context('stackName') ?? 'MessageStore', {
   settings,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
+// Every synth and deploy is checked against AWS Solutions; accepted findings carry their reasons.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+acknowledgeNagFindings(stack);

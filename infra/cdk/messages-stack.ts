@@ -11,7 +11,13 @@ import { HttpApi, HttpMethod, HttpNoneAuthorizer, HttpStage, CorsHttpMethod } fr
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -40,6 +46,7 @@ export interface MessagesStackProps extends StackProps {
     upstashTokenSecretArn?: string;
     telegramBotTokenSecretArn?: string;
     telegramHistoryUrl?: string;
+    alarmEmail?: string;
     logRetentionDays?: number;
   };
 }
@@ -60,6 +67,46 @@ export function migrationsHash(): string {
 export class MessagesStack extends Stack {
   readonly api: HttpApi;
   readonly functions = new Map<string, OperationFunction>();
+  alarmTopic!: sns.Topic;
+
+  /**
+   * Alarms to one SNS topic: any function error or throttle, API 5xx and 4xx surges, and any reconciler
+   * failure (its errors, or no successful run for 30 minutes).
+   */
+  private addAlarms(email: string | undefined, reconcile: OperationFunction): void {
+    const key = new kms.Key(this, 'AlarmTopicKey', { enableKeyRotation: true, description: 'Encrypts the alarm topic' });
+    key.grantEncryptDecrypt(new iam.ServicePrincipal('cloudwatch.amazonaws.com'));
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { displayName: 'Message store alarms', masterKey: key, enforceSSL: true });
+    if (email) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(email));
+    const action = new cloudwatchActions.SnsAction(this.alarmTopic);
+    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string, missing = cloudwatch.TreatMissingData.NOT_BREACHING) => {
+      const created = new cloudwatch.Alarm(this, id, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: missing,
+        alarmDescription: description,
+      });
+      created.addAlarmAction(action);
+      return created;
+    };
+    for (const [handler, operation] of this.functions) {
+      const period = Duration.minutes(5);
+      alarm(`${pascal(handler)}Errors`, operation.function.metricErrors({ period, statistic: 'Sum' }), 1, `${handler}: invocation errors`);
+      alarm(`${pascal(handler)}Throttles`, operation.function.metricThrottles({ period, statistic: 'Sum' }), 1, `${handler}: throttled invocations`);
+    }
+    alarm('Api5xx', this.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }), 5, 'API answered 5xx (stores down or a bug)');
+    alarm('Api4xxSurge', this.api.metricClientError({ period: Duration.minutes(5), statistic: 'Sum' }), 1000, 'Unusual number of 4xx (abuse or a broken client)');
+    new cloudwatch.Alarm(this, 'ReconcilerNotRunning', {
+      metric: reconcile.function.metricInvocations({ period: Duration.minutes(30), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      alarmDescription: 'The scheduled reconciler has not run for 30 minutes',
+    }).addAlarmAction(action);
+  }
 
   constructor(scope: Construct, id: string, props: MessagesStackProps) {
     super(scope, id, props);
@@ -82,6 +129,11 @@ export class MessagesStack extends Stack {
               { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
             ],
           });
+    if (vpc instanceof ec2.Vpc) {
+      vpc.addFlowLog('FlowLog', {
+        destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'VpcFlowLogs', { retention: (settings.logRetentionDays ?? 30) as logs.RetentionDays })),
+      });
+    }
     const functionsSecurityGroup = new ec2.SecurityGroup(this, 'FunctionsSecurityGroup', {
       vpc,
       description: 'Message-store Lambdas: egress to Scylla (9042), PostgreSQL (5432) and HTTPS',
@@ -240,6 +292,8 @@ export class MessagesStack extends Stack {
       schedule: events.Schedule.rate(Duration.minutes(reconcileFunction.scheduleMinutes)),
       targets: [new targets.LambdaFunction(reconcile.function, { retryAttempts: 0 })],
     });
+
+    this.addAlarms(settings.alarmEmail, reconcile);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new CfnOutput(this, 'TelegramWebhookSecretArn', { value: telegramWebhookSecret.secretArn });

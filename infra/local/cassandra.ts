@@ -18,7 +18,6 @@ export const localStoreDir = join(projectRoot, '.local', 'cassandra');
 const libDir = join(localStoreDir, 'lib');
 
 const CQL_PORT = 9042;
-const CLUSTER_NAME = 'local';
 
 /** Cassandra 5.0 runs on Java 11 or 17 only; a newer default JDK would die in its security-manager call. */
 function findJava17(): string {
@@ -63,8 +62,12 @@ export function ensureCassandraJars(log: (line: string) => void = console.error)
 }
 
 export interface NodeSpec {
+  /** Names the cluster and its data folder: `local` for the one-node store, `faults` for the fault suite. */
+  cluster: string;
   /** 1-based; node N listens on 127.0.0.N. */
   index: number;
+  /** How many nodes the cluster has (token allocation is tuned for its replication). */
+  size: number;
   seeds: string[];
 }
 
@@ -72,26 +75,26 @@ export function nodeAddress(index: number): string {
   return `127.0.0.${index}`;
 }
 
-function nodeDir(index: number): string {
-  return join(localStoreDir, `node${index}`);
+function nodeDir(cluster: string, index: number): string {
+  return join(localStoreDir, cluster, `node${index}`);
 }
 
 /** Our own record of the JVM we spawned (Cassandra deletes its own pid file early in shutdown). */
-function pidFile(index: number): string {
-  return join(nodeDir(index), 'node.pid');
+function pidFile(cluster: string, index: number): string {
+  return join(nodeDir(cluster, index), 'node.pid');
 }
 
-export function logFile(index: number): string {
-  return join(nodeDir(index), 'logs', 'system.log');
+export function logFile(cluster: string, index: number): string {
+  return join(nodeDir(cluster, index), 'logs', 'system.log');
 }
 
 /** Keys as in Cassandra 5.0's own cassandra.yaml; its loader rejects unknown keys. */
 function cassandraYaml(spec: NodeSpec): string {
-  const dir = nodeDir(spec.index);
+  const dir = nodeDir(spec.cluster, spec.index);
   const address = nodeAddress(spec.index);
-  return `cluster_name: ${CLUSTER_NAME}
+  return `cluster_name: ${spec.cluster}
 num_tokens: 16
-allocate_tokens_for_local_replication_factor: ${spec.seeds.length > 1 ? 3 : 1}
+allocate_tokens_for_local_replication_factor: ${Math.min(3, spec.size)}
 partitioner: org.apache.cassandra.dht.Murmur3Partitioner
 data_file_directories:
   - ${dir}/data
@@ -179,9 +182,9 @@ export function cqlPortOpen(host: string, port = CQL_PORT, timeoutMs = 500): Pro
   });
 }
 
-export function runningPid(index: number): number | undefined {
-  if (!existsSync(pidFile(index))) return undefined;
-  const pid = Number(readFileSync(pidFile(index), 'utf8').trim());
+export function runningPid(cluster: string, index: number): number | undefined {
+  if (!existsSync(pidFile(cluster, index))) return undefined;
+  const pid = Number(readFileSync(pidFile(cluster, index), 'utf8').trim());
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   try {
     process.kill(pid, 0);
@@ -191,9 +194,9 @@ export function runningPid(index: number): number | undefined {
   }
 }
 
-function logTail(index: number, lines = 40): string {
-  if (!existsSync(logFile(index))) return '(no log written)';
-  return readFileSync(logFile(index), 'utf8').split('\n').slice(-lines).join('\n');
+function logTail(cluster: string, index: number, lines = 40): string {
+  if (!existsSync(logFile(cluster, index))) return '(no log written)';
+  return readFileSync(logFile(cluster, index), 'utf8').split('\n').slice(-lines).join('\n');
 }
 
 export interface StartOptions {
@@ -214,7 +217,7 @@ export async function startNode(spec: NodeSpec, options: StartOptions = {}): Pro
   const jamm = jars.find((jar) => /jamm-[\d.]+\.jar$/.test(jar));
   if (!jamm) throw new Error(`local-store: no jamm jar in ${libDir}; delete the folder and retry`);
 
-  const dir = nodeDir(spec.index);
+  const dir = nodeDir(spec.cluster, spec.index);
   if (options.fresh) rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'logs'), { recursive: true });
   mkdirSync(join(dir, 'conf'), { recursive: true });
@@ -248,7 +251,7 @@ export async function startNode(spec: NodeSpec, options: StartOptions = {}): Pro
     cwd: dir,
   });
   child.unref();
-  if (child.pid) writeFileSync(pidFile(spec.index), String(child.pid));
+  if (child.pid) writeFileSync(pidFile(spec.cluster, spec.index), String(child.pid));
   let exitCode: number | null = null;
   child.once('exit', (code) => {
     exitCode = code ?? -1;
@@ -260,7 +263,7 @@ export async function startNode(spec: NodeSpec, options: StartOptions = {}): Pro
   while (Date.now() < deadline) {
     if (exitCode !== null) {
       throw new Error(
-        `local-store: Cassandra node ${spec.index} exited with code ${exitCode} during start-up. Log tail (${logFile(spec.index)}):\n${logTail(spec.index)}`,
+        `local-store: Cassandra node ${spec.index} exited with code ${exitCode} during start-up. Log tail (${logFile(spec.cluster, spec.index)}):\n${logTail(spec.cluster, spec.index)}`,
       );
     }
     if (await cqlPortOpen(address)) {
@@ -269,28 +272,28 @@ export async function startNode(spec: NodeSpec, options: StartOptions = {}): Pro
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  await stopNode(spec.index);
+  await stopNode(spec.cluster, spec.index);
   throw new Error(
-    `local-store: Cassandra node ${spec.index} did not answer CQL on ${address}:${CQL_PORT} within ${(options.timeoutMs ?? 180_000) / 1000}s. Log tail (${logFile(spec.index)}):\n${logTail(spec.index)}`,
+    `local-store: Cassandra node ${spec.index} did not answer CQL on ${address}:${CQL_PORT} within ${(options.timeoutMs ?? 180_000) / 1000}s. Log tail (${logFile(spec.cluster, spec.index)}):\n${logTail(spec.cluster, spec.index)}`,
   );
 }
 
 /** Stops node `index` if this project started it (its pid file names a live process). */
-export async function stopNode(index: number, timeoutMs = 30_000): Promise<boolean> {
-  const pid = runningPid(index);
+export async function stopNode(cluster: string, index: number, timeoutMs = 30_000): Promise<boolean> {
+  const pid = runningPid(cluster, index);
   if (!pid) return false;
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!runningPid(index)) break;
+    if (!runningPid(cluster, index)) break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  if (runningPid(index)) process.kill(pid, 'SIGKILL');
-  rmSync(pidFile(index), { force: true });
+  if (runningPid(cluster, index)) process.kill(pid, 'SIGKILL');
+  rmSync(pidFile(cluster, index), { force: true });
   return true;
 }
 
-export function clusterSpecs(nodes: number): NodeSpec[] {
+export function clusterSpecs(nodes: number, cluster = nodes === 1 ? 'local' : `cluster${nodes}`): NodeSpec[] {
   const seeds = [`${nodeAddress(1)}:7000`];
-  return Array.from({ length: nodes }, (_, i) => ({ index: i + 1, seeds }));
+  return Array.from({ length: nodes }, (_, i) => ({ cluster, index: i + 1, size: nodes, seeds }));
 }

@@ -67,27 +67,28 @@ export async function acquireCqlStore(
   if (await dockerAnswers()) return startScyllaContainer(log);
 
   const started: number[] = [];
-  for (const spec of clusterSpecs(nodes)) {
+  const specs = clusterSpecs(nodes);
+  for (const spec of specs) {
     if (await cqlPortOpen(nodeAddress(spec.index))) {
       log(`local-store: reusing the node already answering on ${nodeAddress(spec.index)}:9042`);
       continue;
     }
-    if (runningPid(spec.index)) await stopNode(spec.index);
+    if (runningPid(spec.cluster, spec.index)) await stopNode(spec.cluster, spec.index);
     try {
       await startNode(spec, { log });
     } catch (error) {
-      for (const index of started) await stopNode(index);
+      for (const index of started) await stopNode(spec.cluster, index);
       throw error;
     }
     started.push(spec.index);
   }
   return {
     kind: 'local-cassandra',
-    contactPoints: clusterSpecs(nodes).map((spec) => nodeAddress(spec.index)),
+    contactPoints: specs.map((spec) => nodeAddress(spec.index)),
     port: 9042,
     localDataCenter: 'datacenter1',
     stop: async () => {
-      for (const index of started.reverse()) await stopNode(index);
+      for (const index of started.reverse()) await stopNode(specs[0]!.cluster, index);
     },
   };
 }

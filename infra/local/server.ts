@@ -82,6 +82,15 @@ function decodeParams(params: Record<string, string>): Record<string, string> | 
   return Object.keys(decoded).length > 0 ? decoded : undefined;
 }
 
+function isUtf8(bytes: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function errorBody(code: string, message: string): string {
   return JSON.stringify({ error: { code, message } });
 }
@@ -129,8 +138,9 @@ export async function startApiServer(options: { port?: number; host?: string } =
       }
       const headers = eventHeaders(request);
       const contentType = headers['content-type'] ?? '';
-      // API Gateway passes text bodies as they are and base64-encodes the rest.
-      const isText = /^(application\/(json|[\w.+-]+\+json|x-www-form-urlencoded)|text\/)/i.test(contentType);
+      // API Gateway passes text bodies as they are and base64-encodes the rest; bytes that are not UTF-8
+      // cannot travel as text, so they go base64-encoded too and the handler sees them as they were.
+      const isText = /^(application\/(json|[\w.+-]+\+json|x-www-form-urlencoded)|text\/)/i.test(contentType) && isUtf8(body);
       const now = new Date();
       const event = {
         version: '2.0',

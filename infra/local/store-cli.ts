@@ -23,14 +23,14 @@ async function main(): Promise<void> {
       return;
     case 'stop':
       for (const spec of specs.reverse()) {
-        const stopped = await stopNode(spec.index);
+        const stopped = await stopNode(spec.cluster, spec.index);
         console.error(`store: node ${spec.index} ${stopped ? 'stopped' : 'was not running (or not ours)'}`);
       }
       return;
     case 'status':
       for (const spec of specs) {
         const open = await cqlPortOpen(nodeAddress(spec.index));
-        console.log(`node ${spec.index} ${nodeAddress(spec.index)}:9042 pid=${runningPid(spec.index) ?? '-'} cql=${open ? 'up' : 'down'}`);
+        console.log(`node ${spec.index} ${nodeAddress(spec.index)}:9042 pid=${runningPid(spec.cluster, spec.index) ?? '-'} cql=${open ? 'up' : 'down'}`);
       }
       return;
     default:

@@ -81,6 +81,9 @@ function operation(route: DocumentedRoute) {
     '400': { description: 'Invalid request', content: { 'application/json': { schema: errorSchema } } },
     '503': { description: 'A store is unavailable; retry after Retry-After seconds', content: { 'application/json': { schema: errorSchema } } },
   };
+  if (route.auth && route.method !== 'GET') {
+    responses['429'] = { description: 'Too many writes; retry after Retry-After seconds', content: { 'application/json': { schema: errorSchema } } };
+  }
   if (route.auth) {
     responses['401'] = { description: 'Missing or invalid token', content: { 'application/json': { schema: errorSchema } } };
     responses['403'] = { description: 'Not a member of the channel', content: { 'application/json': { schema: errorSchema } } };

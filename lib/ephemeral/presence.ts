@@ -11,7 +11,7 @@ export async function setPresence(principal: Principal, status: PresenceStatus):
   await redisCall(async (redis) => {
     if (status === 'offline') await redis.del(key);
     else await redis.set(key, status, { ex: PRESENCE_TTL_SECONDS });
-  });
+  }, undefined);
 }
 
 export async function getPresence(userIds: string[]): Promise<Record<string, PresenceStatus>> {

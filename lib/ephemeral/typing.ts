@@ -8,7 +8,7 @@ export const TYPING_TTL_SECONDS = 8;
 
 export async function startTyping(principal: Principal, channelId: string): Promise<void> {
   await authorizeChannel(principal, channelId);
-  await redisCall((redis) => redis.set(`typing:${channelId}:${principal.userId}`, '1', { ex: TYPING_TTL_SECONDS }));
+  await redisCall((redis) => redis.set(`typing:${channelId}:${principal.userId}`, '1', { ex: TYPING_TTL_SECONDS }), null);
 }
 
 export async function whoIsTyping(principal: Principal, channelId: string): Promise<string[]> {

@@ -36,3 +36,8 @@ export async function getRedis(): Promise<Redis> {
 export function toRedisError(error: unknown): StoreUnavailableError {
   return new StoreUnavailableError('redis', error instanceof Error ? error.message : String(error));
 }
+
+/** Test hook: rebuild the client from the current configuration on next use. */
+export function resetRedisForTests(): void {
+  client = undefined;
+}

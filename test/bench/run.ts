@@ -275,7 +275,12 @@ async function measureScale(raw: cassandra.Client, createChannel: Handler, listM
 /** Writes messages and their bucket index straight to Scylla in per-partition batches. */
 async function seedRows(raw: cassandra.Client, channelId: string, authorId: string, ids: bigint[]): Promise<void> {
   const byBucket = new Map<number, bigint[]>();
-  for (const id of ids) byBucket.set(bucketOf(id), [...(byBucket.get(bucketOf(id)) ?? []), id]);
+  for (const id of ids) {
+    const bucket = bucketOf(id);
+    const list = byBucket.get(bucket);
+    if (list) list.push(id);
+    else byBucket.set(bucket, [id]);
+  }
   const batches: { query: string; params: unknown[] }[][] = [];
   for (const [bucket, bucketIds] of byBucket) {
     await raw.execute(STATEMENTS.indexBucket, [channelId, bucket], { prepare: true });

@@ -13,5 +13,7 @@ Object.assign(process.env, inject('stores'), {
   // The reconciler waits this long to confirm a drift before repairing it; tests need no more.
   RECONCILER_SETTLE_MS: '200',
   LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'ERROR',
+  // Suites hammer writes from one user; the limit itself is tested with its own low setting.
+  RATE_LIMIT_WRITES: '100000',
 });
 resetConfigForTests();

@@ -1,0 +1,95 @@
+/** Outages of the stores that do not hold messages: the service keeps storing and answering messages. */
+import { describe, expect, it } from 'vitest';
+import { getConfig, resetConfigForTests } from '../../lib/config.js';
+import { closePostgres } from '../../lib/postgres/pool.js';
+import { resetRedisForTests } from '../../lib/redis/client.js';
+import { resetRateLimiterForTests } from '../../lib/rate-limit.js';
+import { useLocalApi } from '../support/api.js';
+
+const api = useLocalApi();
+
+async function withEnv<T>(overrides: Record<string, string>, reset: () => Promise<void>, fn: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(overrides).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, overrides);
+  resetConfigForTests();
+  await reset();
+  try {
+    return await fn();
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    resetConfigForTests();
+    await reset();
+  }
+}
+
+const resetRedis = async () => {
+  resetRedisForTests();
+  resetRateLimiterForTests();
+};
+
+describe('Redis unreachable', () => {
+  it('keeps messages working, lets typing and presence fail soft, and readiness names Redis', async () => {
+    const owner = await api.user();
+    const channelId = (await owner.post('/channels', { name: 'no-redis' })).body.id;
+    await withEnv({ UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:1' }, resetRedis, async () => {
+      const started = Date.now();
+      const created = await owner.post(`/channels/${channelId}/messages`, { content: 'still works' });
+      expect(created.status).toBe(201);
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect((await owner.get(`/channels/${channelId}/messages/${created.body.id}`)).status).toBe(200);
+      expect((await owner.post(`/channels/${channelId}/typing`)).status).toBe(204);
+      expect((await owner.get(`/channels/${channelId}/typing`)).body).toEqual({ user_ids: [] });
+      expect((await owner.put('/presence', { status: 'online' })).status).toBe(204);
+      expect((await owner.get(`/presence?user_ids=${owner.userId}`)).body).toEqual({ presence: { [owner.userId]: 'offline' } });
+      const ready = await api.anonymous().get('/health/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.headers.get('retry-after')).toBe('5');
+      expect(ready.body.status).toBe('unavailable');
+      expect(ready.body.checks.redis.status).toBe('unavailable');
+      expect(ready.body.checks.scylla.status).toBe('ok');
+      expect(ready.body.checks.postgres.status).toBe('ok');
+    });
+    expect((await api.anonymous().get('/health/ready')).status).toBe(200);
+  });
+});
+
+describe('PostgreSQL unreachable', () => {
+  it('answers fast: readiness names PostgreSQL, channel creation is a 503 with Retry-After', async () => {
+    const owner = await api.user();
+    await withEnv({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/postgres' }, closePostgres, async () => {
+      const started = Date.now();
+      const created = await owner.post('/channels', { name: 'nowhere' });
+      expect(created.status).toBe(503);
+      expect(created.body.error.code).toBe('unavailable');
+      expect(created.headers.get('retry-after')).toBe('1');
+      expect(Date.now() - started).toBeLessThan(2500);
+      const ready = await api.anonymous().get('/health/ready');
+      expect(ready.body.checks.postgres.status).toBe('unavailable');
+    });
+    expect(getConfig().postgres.url).not.toContain(':1/');
+  });
+});
+
+describe('write rate limit', () => {
+  it('answers 429 with Retry-After once a user exceeds the limit, and never limits a service principal', async () => {
+    const owner = await api.user();
+    const channelId = (await owner.post('/channels', { name: 'limits' })).body.id;
+    await withEnv({ RATE_LIMIT_WRITES: '5', RATE_LIMIT_WINDOW_SECONDS: '3600' }, resetRedis, async () => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) statuses.push((await owner.post(`/channels/${channelId}/messages`, { content: `m${i}` })).status);
+      expect(statuses.slice(0, 5)).toEqual([201, 201, 201, 201, 201]);
+      expect(statuses.slice(5)).toEqual([429, 429, 429]);
+      const limited = await owner.post(`/channels/${channelId}/messages`, { content: 'again' });
+      expect(limited.body.error.code).toBe('rate_limited');
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect((await owner.get(`/channels/${channelId}/messages?limit=100`)).body.messages).toHaveLength(5);
+      // Reads are not limited.
+      expect((await owner.get(`/channels/${channelId}/messages`)).status).toBe(200);
+      const service = await api.user({ scope: 'messages:service' });
+      for (let i = 0; i < 8; i++) expect((await service.post(`/channels/${channelId}/messages`, { content: `s${i}` })).status).toBe(201);
+    });
+  });
+});
