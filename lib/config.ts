@@ -97,6 +97,7 @@ const envSchema = z
     SCYLLA_WRITE_CONSISTENCY: withDefault(z.enum(CONSISTENCY_LEVELS), 'LOCAL_QUORUM'),
     SCYLLA_REQUEST_TIMEOUT_MS: integer(1000, 50, 60_000),
     SCYLLA_CONNECT_TIMEOUT_MS: integer(1000, 50, 60_000),
+    SCYLLA_LWT_TIMEOUT_MS: integer(3000, 50, 60_000),
     DATABASE_URL: z.optional(url(['postgres:', 'postgresql:'])),
     DATABASE_URL_SECRET_ARN: optionalText,
     DATABASE_SCHEMA: identifier('public'),
@@ -148,6 +149,8 @@ export interface Config {
     writeConsistency: ConsistencyName;
     requestTimeoutMs: number;
     connectTimeoutMs: number;
+    /** Lightweight transactions under contention take several Paxos rounds: they get longer than a plain request. */
+    lwtTimeoutMs: number;
   };
   postgres: { url?: string; urlSecretArn?: string; schema: string; poolMax: number; timeoutMs: number };
   redis: { url?: string; token?: string; tokenSecretArn?: string; timeoutMs: number };
@@ -187,6 +190,7 @@ function toConfig(env: Env): Config {
       writeConsistency: env.SCYLLA_WRITE_CONSISTENCY,
       requestTimeoutMs: env.SCYLLA_REQUEST_TIMEOUT_MS,
       connectTimeoutMs: env.SCYLLA_CONNECT_TIMEOUT_MS,
+      lwtTimeoutMs: env.SCYLLA_LWT_TIMEOUT_MS,
     },
     postgres: {
       url: env.DATABASE_URL,

@@ -3,6 +3,7 @@
  * ones marked so the driver may retry them on another connection, driver failures mapped to 503.
  */
 import type cassandra from 'cassandra-driver';
+import { getConfig } from '../config.js';
 import { getScylla, readConsistency, toStoreError, writeConsistency } from './client.js';
 
 export type Params = unknown[];
@@ -29,9 +30,12 @@ export function write(query: string, params: Params, options: cassandra.QueryOpt
   return run(query, params, { consistency: writeConsistency(), isIdempotent: true, ...options });
 }
 
-/** A lightweight transaction (IF …) or counter update: never retried blindly. */
+/**
+ * A lightweight transaction (IF …) or counter update: never retried blindly. Contended Paxos rounds take
+ * longer than a plain write, so these get SCYLLA_LWT_TIMEOUT_MS; a down cluster still fails at once.
+ */
 export function conditionalWrite(query: string, params: Params, options: cassandra.QueryOptions = {}) {
-  return run(query, params, { consistency: writeConsistency(), isIdempotent: false, ...options });
+  return run(query, params, { consistency: writeConsistency(), isIdempotent: false, readTimeout: getConfig().scylla.lwtTimeoutMs, ...options });
 }
 
 export async function* readPages(

@@ -174,6 +174,10 @@ try {
       db.query('INSERT INTO message_search (chat_id, message_id, author_id, content, search_config, created_at) VALUES ($1, $2, $3, $4, $5::regconfig, now()) ON CONFLICT DO NOTHING', [channelId, String(9_000_000 + i + Math.floor(Math.random() * 1e12)), userId, 'raw floor', 'english']),
     ]),
   );
+  log('the per-user rate-limit round trip every write makes (Upstash REST in front of Redis)');
+  const { getRedis } = await import('../../lib/redis/client.js');
+  const redis = await getRedis();
+  results.rateLimitRoundTrip = await measure((i) => redis.pipeline().incr(`bench:rl:${i % 50}`).expire(`bench:rl:${i % 50}`, 20, 'NX').exec());
   results.createWithIndexFloor = { floor: createWithIndexFloor, handler: warm.createMessage!.handler, ratioP50: round(warm.createMessage!.handler.p50 / createWithIndexFloor.p50), ratioP99: round(warm.createMessage!.handler.p99 / createWithIndexFloor.p99) };
 
   log('p99 at concurrency 8: handlers, and the raw driver beside them (the floor this machine sets)');
