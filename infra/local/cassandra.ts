@@ -127,6 +127,7 @@ read_request_timeout: 5000ms
 write_request_timeout: 2000ms
 counter_write_request_timeout: 5000ms
 cas_contention_timeout: 2000ms
+paxos_variant: v2
 request_timeout: 10000ms
 batch_size_warn_threshold: 64KiB
 batch_size_fail_threshold: 640KiB

@@ -12,9 +12,8 @@ import { acquireRunLock, releaseRunLock } from '../../lib/reconciler/state.js';
 import { backlogSize } from '../../lib/search/backlog.js';
 import { read, write } from '../../lib/scylla/execute.js';
 import { readSyncState } from '../../lib/telegram/store.js';
-import { useLocalApi, type ApiClient } from '../support/api.js';
-import { TEST_WEBHOOK_SECRET } from '../support/constants.js';
-import { randomChatId, startTelegramStandIn, textMessage, update, type StandIn } from '../support/telegram.js';
+import { useLocalApi } from '../support/api.js';
+import { deliverTo, linkedChannel, startTelegramStandIn, textMessage, update, type StandIn } from '../support/telegram.js';
 
 const api = useLocalApi();
 let standIn: StandIn;
@@ -35,20 +34,12 @@ afterAll(async () => {
   await standIn.close();
 });
 
-function deliver(body: unknown) {
-  return api.anonymous().request('POST', '/telegram/webhook', body, { 'x-telegram-bot-api-secret-token': TEST_WEBHOOK_SECRET });
-}
+const deliver = (body: unknown) => deliverTo(api, body);
 
-async function linkedChannel(): Promise<{ owner: ApiClient; channelId: string; chatId: number }> {
-  const owner = await api.user();
-  const chatId = randomChatId();
-  const channelId = (await owner.post('/channels', { name: 'bridge', telegram_chat_id: chatId })).body.id;
-  return { owner, channelId, chatId };
-}
 
 describe('reconciler', () => {
   it('repairs a deliberately corrupted sync state and records the gaps in the Telegram id sequence', async () => {
-    const { channelId, chatId } = await linkedChannel();
+    const { channelId, chatId } = await linkedChannel(api);
     for (const id of [1, 2, 3, 7, 8, 12]) await deliver(update('message', textMessage(chatId, id, `m${id}`)));
     await write('UPDATE telegram_sync_state SET last_telegram_message_id = ?, last_ingested_at = ? WHERE channel_id = ?', [Long.fromNumber(2), new Date(0), channelId]);
     await write('UPDATE telegram_ingest_counts SET ingested = ingested + 40 WHERE channel_id = ?', [channelId]);
@@ -70,7 +61,7 @@ describe('reconciler', () => {
   });
 
   it('backfills missing messages from the history source, exactly once', async () => {
-    const { owner, channelId, chatId } = await linkedChannel();
+    const { owner, channelId, chatId } = await linkedChannel(api);
     for (const id of [20, 24]) await deliver(update('message', textMessage(chatId, id, `live ${id}`)));
     standIn.history.set(chatId, [21, 22, 23].map((id) => textMessage(chatId, id, `history ${id}`)));
     await reconcile({}, context);

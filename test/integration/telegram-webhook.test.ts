@@ -1,23 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { read } from '../../lib/scylla/execute.js';
 import { readSyncState } from '../../lib/telegram/store.js';
-import { useLocalApi, type ApiClient } from '../support/api.js';
-import { TEST_WEBHOOK_SECRET } from '../support/constants.js';
-import { randomChatId, textMessage, update } from '../support/telegram.js';
+import { useLocalApi } from '../support/api.js';
+import { deliverTo, linkedChannel, randomChatId, textMessage, update } from '../support/telegram.js';
 import cassandra from 'cassandra-driver';
 
 const api = useLocalApi();
 
-function deliver(body: unknown, secret: string | null = TEST_WEBHOOK_SECRET) {
-  return api.anonymous().request('POST', '/telegram/webhook', body, secret === null ? {} : { 'x-telegram-bot-api-secret-token': secret });
-}
+const deliver = (body: unknown, secret?: string | null) => deliverTo(api, body, secret);
 
-async function linkedChannel(): Promise<{ owner: ApiClient; channelId: string; chatId: number }> {
-  const owner = await api.user();
-  const chatId = randomChatId();
-  const channelId = (await owner.post('/channels', { name: 'bridge', telegram_chat_id: chatId })).body.id;
-  return { owner, channelId, chatId };
-}
 
 describe('Telegram webhook', () => {
   it('refuses a missing or wrong secret with 401, before looking at the body', async () => {
@@ -29,7 +20,7 @@ describe('Telegram webhook', () => {
   });
 
   it('stores one message and one mapping when the same update arrives 50 times at once', async () => {
-    const { owner, channelId, chatId } = await linkedChannel();
+    const { owner, channelId, chatId } = await linkedChannel(api);
     const payload = update('message', textMessage(chatId, 77, 'hello from Telegram'));
     const responses = await Promise.all(Array.from({ length: 50 }, () => deliver(payload)));
     expect(responses.every((response) => response.status === 200)).toBe(true);
@@ -63,7 +54,7 @@ describe('Telegram webhook', () => {
   });
 
   it('applies edits, keeps the newest when edits arrive out of order, and ignores redelivered edits', async () => {
-    const { owner, channelId, chatId } = await linkedChannel();
+    const { owner, channelId, chatId } = await linkedChannel(api);
     const original = textMessage(chatId, 10, 'first draft');
     await deliver(update('message', original));
     const newer = update('edited_message', { ...original, text: 'final text', edit_date: original.date + 120 } as never);
@@ -78,7 +69,7 @@ describe('Telegram webhook', () => {
   });
 
   it('stores channel posts, captions, media, replies and forum topics, in Telegram order', async () => {
-    const { owner, channelId, chatId } = await linkedChannel();
+    const { owner, channelId, chatId } = await linkedChannel(api);
     const base = Math.floor(Date.now() / 1000) - 7200;
     await deliver(update('channel_post', { ...textMessage(chatId, 1, 'post'), date: base, from: undefined, sender_chat: { id: chatId, type: 'channel', title: 'c' } } as never));
     await deliver(update('message', { ...textMessage(chatId, 3, ''), text: undefined, caption: 'a photo caption', photo: [{ file_id: 'x', file_unique_id: 'y', width: 1, height: 1 }], date: base + 10 } as never));
@@ -99,7 +90,7 @@ describe('Telegram webhook', () => {
   });
 
   it('answers malformed updates with 400 and stores nothing', async () => {
-    const { owner, channelId, chatId } = await linkedChannel();
+    const { owner, channelId, chatId } = await linkedChannel(api);
     for (const body of ['{"update_id": ', { update_id: 'x' }, { update_id: 1, message: { message_id: 1, chat: { id: chatId } } }]) {
       const response = await deliver(body);
       expect(response.status, JSON.stringify(body)).toBe(400);

@@ -2,6 +2,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Message, Update } from '@grammyjs/types';
+import type { ApiClient } from './api.js';
+import { TEST_WEBHOOK_SECRET } from './constants.js';
 
 let nextUpdateId = 1_000;
 
@@ -66,4 +68,17 @@ export async function startTelegramStandIn(): Promise<StandIn> {
     url: `http://127.0.0.1:${port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** A channel linked to a fresh Telegram chat, owned by a fresh user. */
+export async function linkedChannel(api: { user(): Promise<ApiClient> }): Promise<{ owner: ApiClient; channelId: string; chatId: number }> {
+  const owner = await api.user();
+  const chatId = randomChatId();
+  const channelId = (await owner.post('/channels', { name: 'bridge', telegram_chat_id: chatId })).body.id;
+  return { owner, channelId, chatId };
+}
+
+/** Posts a body to the webhook with the test secret (or another, or none with null). */
+export function deliverTo(api: { anonymous(): ApiClient }, body: unknown, secret: string | null = TEST_WEBHOOK_SECRET) {
+  return api.anonymous().request('POST', '/telegram/webhook', body, secret === null ? {} : { 'x-telegram-bot-api-secret-token': secret });
 }
