@@ -1,8 +1,9 @@
 import { pinPath } from '#lib/api/schemas.js';
 import { unpinMessage } from '#lib/pins/service.js';
+import { enforceWriteRate } from '#lib/rate-limit.js';
 import { httpHandler, noContent } from './http/handler.js';
 
-export const handler = httpHandler({ stores: ['scylla', 'postgres', 'redis'], rateLimited: true, path: pinPath }, async ({ principal, path }) => {
+export const handler = httpHandler({ stores: ['scylla', 'postgres', 'redis'], rateLimit: enforceWriteRate, path: pinPath }, async ({ principal, path }) => {
   await unpinMessage(principal, path.channel_id, path.message_id);
   return noContent();
 });

@@ -10,7 +10,6 @@ import { principalFromClaims, type Principal } from '#lib/auth/principal.js';
 import { getConfig, requireStores, type StoreName } from '#lib/config.js';
 import { AppError, InvalidRequestError, PayloadTooLargeError, StoreUnavailableError } from '#lib/errors.js';
 import { log } from '#lib/log.js';
-import { enforceWriteRate } from '#lib/rate-limit.js';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -30,8 +29,11 @@ interface Spec<BodySchema extends z.ZodMiniType | undefined, PathSchema extends 
   stores: StoreName[];
   /** False for the health probes and the Telegram webhook, which API Gateway does not authorise. */
   auth?: boolean;
-  /** A write: counted against the caller's rate limit (needs 'redis' among the stores). */
-  rateLimited?: boolean;
+  /**
+   * For writes: the caller's rate limit (`enforceWriteRate`, needs 'redis' among the stores). Passed in by
+   * the write handlers so that other functions' bundles leave the Redis client out.
+   */
+  rateLimit?: (principal: Principal) => Promise<void>;
   body?: BodySchema;
   path?: PathSchema;
   query?: QuerySchema;
@@ -111,7 +113,7 @@ export function httpHandler<
 ) {
   // At cold start: a wrong or missing setting fails the init with a message naming it.
   requireStores(getConfig(), spec.stores);
-  if (spec.rateLimited && !spec.stores.includes('redis')) throw new Error('A rate-limited handler must declare the redis store');
+  if (spec.rateLimit && !spec.stores.includes('redis')) throw new Error('A rate-limited handler must declare the redis store');
   const handler = middy<HttpEvent, HttpResult, Error, Context>().handler(async (event, context) => {
     log().addContext(context);
     try {
@@ -119,7 +121,7 @@ export function httpHandler<
         spec.auth === false
           ? { userId: '', isService: false }
           : principalFromClaims(event.requestContext?.authorizer?.jwt?.claims, event.requestContext?.authorizer?.jwt?.scopes);
-      if (spec.rateLimited) await enforceWriteRate(principal);
+      if (spec.rateLimit) await spec.rateLimit(principal);
       const request = {
         principal,
         path: (spec.path ? validate(spec.path, event.pathParameters ?? {}, 'path') : undefined) as Out<PathSchema>,
