@@ -3,7 +3,7 @@
  * RS256 signature against a JWKS, issuer, audience, expiry and not-before. The signing key lives in
  * `.local/jwt/` so `npm run token` and a running local server agree.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
@@ -13,13 +13,27 @@ const keyFile = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'
 export const LOCAL_ISSUER = process.env.JWT_ISSUER ?? 'https://auth.local.invalid/';
 export const LOCAL_AUDIENCE = process.env.JWT_AUDIENCE ?? 'messages-api';
 
+/**
+ * The key file is created once and never replaced: several processes (test workers, the server, the token
+ * command) may ask at the same moment, so a new key is written beside it and linked into place, which fails
+ * if another process got there first; then everyone reads the one that won.
+ */
 async function signingJwk(): Promise<JWK> {
-  if (existsSync(keyFile)) return JSON.parse(readFileSync(keyFile, 'utf8')) as JWK;
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-  const jwk = { ...(await exportJWK(privateKey)), kid: `local-${Date.now()}`, alg: 'RS256', use: 'sig' };
-  mkdirSync(dirname(keyFile), { recursive: true });
-  writeFileSync(keyFile, JSON.stringify(jwk), { mode: 0o600 });
-  return jwk;
+  if (!existsSync(keyFile)) {
+    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+    const jwk = { ...(await exportJWK(privateKey)), kid: `local-${Date.now()}`, alg: 'RS256', use: 'sig' };
+    mkdirSync(dirname(keyFile), { recursive: true });
+    const candidate = `${keyFile}.${process.pid}.${Date.now()}`;
+    writeFileSync(candidate, JSON.stringify(jwk), { mode: 0o600 });
+    try {
+      linkSync(candidate, keyFile);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      rmSync(candidate, { force: true });
+    }
+  }
+  return JSON.parse(readFileSync(keyFile, 'utf8')) as JWK;
 }
 
 export async function publicJwks(): Promise<{ keys: JWK[] }> {

@@ -5,6 +5,7 @@
 import type { TestProject } from 'vitest/node';
 import { parseConfig } from '../../lib/config.js';
 import { migrateAll } from '../../lib/migrations/index.js';
+import { publicJwks } from '../../infra/local/jwt.js';
 import { startLocalStores, type LocalStores } from '../../infra/local/stores.js';
 import { TEST_WORKERS } from '../../vitest.config.js';
 import { dropNamespaces, workerNamespaces } from './namespaces.js';
@@ -22,6 +23,8 @@ let namespaces: { keyspace: string; schema: string }[] = [];
 export async function setup(project: TestProject): Promise<void> {
   const started = Date.now();
   stores = await startLocalStores({ log: (line) => console.error(line) });
+  // Create the local signing key before the workers start minting tokens.
+  await publicJwks();
   const env = { ...process.env, ...stores.env };
   await dropNamespaces(env);
   namespaces = workerNamespaces(TEST_WORKERS);
