@@ -111,7 +111,10 @@ function badRequestFor(route: Route): fc.Arbitrary<BadRequest> {
   }
   if (validBody) {
     const malformedText = fc.constantFrom('{', '{"content": ', '[1,2', 'nul', '{"content": "a\u0001b"}', '{"name": "\u0000"}', "{'single': 1}", '{"a":1,}', '\u0000', '');
-    const wrongTypes = fc.constantFrom<unknown>(null, 42, 'text', [], [validBody], true, { ...validBody, extra: 1 }, {}, Object.fromEntries(Object.keys(validBody).map((key) => [key, { nested: true }])), Object.fromEntries(Object.keys(validBody).map((key) => [key, 12345678901234567890])));
+    const wrongShapes: unknown[] = [null, 42, 'text', [], [validBody], true, {}, Object.fromEntries(Object.keys(validBody).map((key) => [key, { nested: true }])), Object.fromEntries(Object.keys(validBody).map((key) => [key, 12345678901234567890]))];
+    // Telegram adds fields to Update as the Bot API grows: unknown fields are only wrong for our own bodies.
+    if (route.handler !== 'telegram-webhook') wrongShapes.push({ ...validBody, extra: 1 });
+    const wrongTypes = fc.constantFrom(...wrongShapes);
     options.push(malformedText.map((text) => ({ route, path: pathFor(route, {}), body: text, headers, what: `body text ${JSON.stringify(text)}` })));
     options.push(wrongTypes.map((value) => ({ route, path: pathFor(route, {}), body: JSON.stringify(value), headers, what: `body ${JSON.stringify(value)}` })));
     options.push(fc.constantFrom(Buffer.from([0x7b, 0x22, 0x63, 0xff, 0xfe, 0x22, 0x7d]), Buffer.from([0xc3, 0x28]), Buffer.from('{"content":"\xed\xa0\x80"}', 'latin1')).map((bytes) => ({ route, path: pathFor(route, {}), body: bytes, headers, what: 'invalid UTF-8' })));
