@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { matchRoute, routes, type Route } from '../../functions/routes.js';
+import { matchRoute, type Route } from '../../functions/routes.js';
 import { publicJwks, verifyBearer } from './jwt.js';
 
 /** API Gateway's own payload limit. */
@@ -206,5 +206,3 @@ export async function startApiServer(options: { port?: number; host?: string } =
       }),
   };
 }
-
-export { routes };

@@ -78,19 +78,13 @@ export class WorkerLease {
   }
 }
 
-let lease: WorkerLease | undefined;
 let generator: SnowflakeGenerator | undefined;
 
 /** The process-wide id generator, backed by a leased worker id. */
 export async function nextMessageId(): Promise<bigint> {
   if (!generator) {
-    lease = new WorkerLease();
-    const held = lease;
-    generator = new SnowflakeGenerator(() => held.current());
+    const lease = new WorkerLease();
+    generator = new SnowflakeGenerator(() => lease.current());
   }
   return generator.next();
-}
-
-export function currentLease(): WorkerLease | undefined {
-  return lease;
 }
