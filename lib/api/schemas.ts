@@ -100,7 +100,7 @@ export const telegramMessagePath = z.object({
   telegram_message_id: z.pipe(z.string().check(z.regex(/^[1-9]\d{0,15}$/, 'must be a Telegram message id')), z.transform(Number)),
 });
 
-const integer = () => z.number().check(z.refine(Number.isInteger, 'must be an integer'));
+const integer = () => z.number().check(z.refine(Number.isSafeInteger, 'must be an integer within ±2^53'));
 const telegramChat = z.looseObject({ id: integer(), type: z.string() });
 const telegramMessage = z.looseObject({
   message_id: integer().check(z.nonnegative()),
