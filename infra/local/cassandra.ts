@@ -169,8 +169,8 @@ const JVM17_FLAGS = [
   '-Dio.netty.allocator.maxOrder=11',
 ];
 
-/** True when something accepts TCP on the node's CQL port. */
-export function cqlPortOpen(host: string, port = CQL_PORT, timeoutMs = 500): Promise<boolean> {
+/** True when something accepts TCP on host:port (the CQL port unless told). */
+export function tcpPortOpen(host: string, port = CQL_PORT, timeoutMs = 500): Promise<boolean> {
   return new Promise((resolvePromise) => {
     const socket = createConnection({ host, port });
     const done = (open: boolean) => {
@@ -267,7 +267,7 @@ export async function startNode(spec: NodeSpec, options: StartOptions = {}): Pro
         `local-store: Cassandra node ${spec.index} exited with code ${exitCode} during start-up. Log tail (${logFile(spec.cluster, spec.index)}):\n${logTail(spec.cluster, spec.index)}`,
       );
     }
-    if (await cqlPortOpen(address)) {
+    if (await tcpPortOpen(address)) {
       log(`local-store: node ${spec.index} answers CQL on ${address}:${CQL_PORT}`);
       return child.pid ?? 0;
     }

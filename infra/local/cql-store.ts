@@ -5,7 +5,7 @@
  * 3. otherwise: Apache Cassandra 5 nodes on loopback, started from Maven Central jars.
  * A node already answering on 127.0.0.1:9042 is reused and left running.
  */
-import { clusterSpecs, cqlPortOpen, nodeAddress, runningPid, startNode, stopNode } from './cassandra.js';
+import { clusterSpecs, tcpPortOpen, nodeAddress, runningPid, startNode, stopNode } from './cassandra.js';
 
 export interface CqlStore {
   kind: 'external' | 'scylla-container' | 'local-cassandra';
@@ -69,7 +69,7 @@ export async function acquireCqlStore(
   const started: number[] = [];
   const specs = clusterSpecs(nodes);
   for (const spec of specs) {
-    if (await cqlPortOpen(nodeAddress(spec.index))) {
+    if (await tcpPortOpen(nodeAddress(spec.index))) {
       log(`local-store: reusing the node already answering on ${nodeAddress(spec.index)}:9042`);
       continue;
     }

@@ -1,5 +1,5 @@
 /** `npm run store -- start|stop|status [--nodes N] [--fresh]`: manages the loopback Cassandra nodes. */
-import { clusterSpecs, cqlPortOpen, nodeAddress, runningPid, startNode, stopNode } from './cassandra.js';
+import { clusterSpecs, tcpPortOpen, nodeAddress, runningPid, startNode, stopNode } from './cassandra.js';
 
 const [command = 'status', ...rest] = process.argv.slice(2);
 const nodesArg = rest.indexOf('--nodes');
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   switch (command) {
     case 'start':
       for (const spec of specs) {
-        if (await cqlPortOpen(nodeAddress(spec.index))) {
+        if (await tcpPortOpen(nodeAddress(spec.index))) {
           console.error(`store: node ${spec.index} already answers on ${nodeAddress(spec.index)}:9042`);
           continue;
         }
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
       return;
     case 'status':
       for (const spec of specs) {
-        const open = await cqlPortOpen(nodeAddress(spec.index));
+        const open = await tcpPortOpen(nodeAddress(spec.index));
         console.log(`node ${spec.index} ${nodeAddress(spec.index)}:9042 pid=${runningPid(spec.cluster, spec.index) ?? '-'} cql=${open ? 'up' : 'down'}`);
       }
       return;

@@ -7,7 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import pg from 'pg';
-import { cqlPortOpen } from './cassandra.js';
+import { tcpPortOpen } from './cassandra.js';
 import { acquireCqlStore, type CqlStore } from './cql-store.js';
 import { startUpstashRest, type UpstashRestServer } from './upstash-rest.js';
 
@@ -62,13 +62,13 @@ async function ensurePostgres(url: string, log: (line: string) => void): Promise
 async function ensureRedis(url: string, log: (line: string) => void): Promise<void> {
   const { hostname, port } = new URL(url);
   const redisPort = Number(port || 6379);
-  if (await cqlPortOpen(hostname, redisPort)) return;
+  if (await tcpPortOpen(hostname, redisPort)) return;
   const hasServer = spawnSync('which', ['redis-server'], { stdio: 'ignore' }).status === 0;
   if (hasServer && ['127.0.0.1', 'localhost'].includes(hostname)) {
     log(`local-stores: starting redis-server on ${hostname}:${redisPort}…`);
     execFileSync('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(redisPort), '--save', '', '--appendonly', 'no']);
     for (let attempt = 0; attempt < 20; attempt++) {
-      if (await cqlPortOpen(hostname, redisPort)) return;
+      if (await tcpPortOpen(hostname, redisPort)) return;
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -4,7 +4,7 @@
  * concurrent duplicates find the row already in the wanted state and leave the counter alone.
  */
 import cassandra from 'cassandra-driver';
-import { conditionalWrite, read, write } from '../scylla/execute.js';
+import { conditionalWrite, read, readPages, write } from '../scylla/execute.js';
 import { toLong } from '../messages/store.js';
 
 const ACTIVITY_SHARDS = 16;
@@ -81,15 +81,10 @@ export async function reactionsOf(channelId: string, messageId: bigint, emojis: 
 /** Rows per emoji as stored, paging through the partition (the reconciler's source of truth). */
 export async function countReactionRows(channelId: string, messageId: bigint): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
-  let pageState: string | undefined;
-  do {
-    const result = await read('SELECT emoji FROM message_reactions WHERE channel_id = ? AND message_id = ?', [channelId, toLong(messageId)], {
-      fetchSize: 5000,
-      pageState,
-    });
-    for (const row of result.rows) counts.set(row.get('emoji'), (counts.get(row.get('emoji')) ?? 0) + 1);
-    pageState = result.pageState ?? undefined;
-  } while (pageState);
+  const pages = readPages('SELECT emoji FROM message_reactions WHERE channel_id = ? AND message_id = ?', [channelId, toLong(messageId)], 5000);
+  for await (const rows of pages) {
+    for (const row of rows) counts.set(row.get('emoji'), (counts.get(row.get('emoji')) ?? 0) + 1);
+  }
   return counts;
 }
 
@@ -103,16 +98,10 @@ export async function adjustCounter(channelId: string, messageId: bigint, emoji:
 
 export async function* activeMessages(day: number): AsyncGenerator<{ channelId: string; messageId: bigint }> {
   for (let shard = 0; shard < ACTIVITY_SHARDS; shard++) {
-    let pageState: string | undefined;
-    do {
-      const result = await read('SELECT channel_id, message_id FROM reaction_activity WHERE day = ? AND shard = ?', [day, shard], {
-        fetchSize: 1000,
-        pageState,
-      });
-      for (const row of result.rows) {
+    for await (const rows of readPages('SELECT channel_id, message_id FROM reaction_activity WHERE day = ? AND shard = ?', [day, shard], 1000)) {
+      for (const row of rows) {
         yield { channelId: String(row.get('channel_id')), messageId: BigInt((row.get('message_id') as cassandra.types.Long).toString()) };
       }
-      pageState = result.pageState ?? undefined;
-    } while (pageState);
+    }
   }
 }

@@ -7,13 +7,14 @@ import cassandra from 'cassandra-driver';
 import type { Principal } from '../auth/principal.js';
 import { authorizeChannel } from '../channels/access.js';
 import { writeTimestampOf } from '../channels/metadata-store.js';
-import { getMessageRecord, toLong } from '../messages/store.js';
+import { getMessageRecord, STATEMENTS, toLong } from '../messages/store.js';
 import { NotFoundError } from '../errors.js';
 import { bucketOf } from '../ids/snowflake.js';
-import { read, write } from '../scylla/execute.js';
+import { read, readPages, write } from '../scylla/execute.js';
 import { writeConsistency } from '../scylla/client.js';
 
 export const UNREAD_CAP = 1000;
+const BUCKET_BATCH = 16;
 
 async function storedPosition(channelId: string, userId: string, consistency?: number): Promise<bigint | null> {
   const result = await read(
@@ -49,23 +50,20 @@ async function countAfter(channelId: string, position: bigint | null): Promise<{
   let fromBucket = position === null ? 0 : bucketOf(position);
   const after = toLong(position ?? 0n);
   for (;;) {
-    const buckets = (
-      await read('SELECT bucket FROM channel_buckets WHERE channel_id = ? AND bucket >= ? ORDER BY bucket ASC LIMIT 16', [channelId, fromBucket])
-    ).rows.map((row) => row.get('bucket') as number);
+    const buckets = (await read(STATEMENTS.bucketsAtOrAbove, [channelId, fromBucket, BUCKET_BATCH])).rows.map((row) => row.get('bucket') as number);
     for (const bucket of buckets) {
-      let pageState: string | undefined;
-      do {
-        const rows = await read(
-          'SELECT deleted FROM messages WHERE channel_id = ? AND bucket = ? AND message_id > ? LIMIT ?',
-          [channelId, bucket, after, UNREAD_CAP + 1 - count],
-          { fetchSize: 500, pageState },
-        );
-        for (const row of rows.rows) if (row.get('deleted') !== true) count += 1;
+      // The LIMIT is fixed for the whole paged read of a bucket: paging state belongs to one exact statement.
+      const pages = readPages(
+        'SELECT deleted FROM messages WHERE channel_id = ? AND bucket = ? AND message_id > ? LIMIT ?',
+        [channelId, bucket, after, UNREAD_CAP + 1 - count],
+        500,
+      );
+      for await (const rows of pages) {
+        for (const row of rows) if (row.get('deleted') !== true) count += 1;
         if (count > UNREAD_CAP) return { count: UNREAD_CAP, capped: true };
-        pageState = rows.pageState ?? undefined;
-      } while (pageState);
+      }
     }
-    if (buckets.length < 16) return { count, capped: false };
+    if (buckets.length < BUCKET_BATCH) return { count, capped: false };
     fromBucket = buckets[buckets.length - 1]! + 1;
   }
 }

@@ -1,5 +1,5 @@
 /** Starting and stopping the fault suite's three nodes, from inside the tests. */
-import { clusterSpecs, cqlPortOpen, nodeAddress, startNode, stopNode } from '../../infra/local/cassandra.js';
+import { clusterSpecs, tcpPortOpen, nodeAddress, startNode, stopNode } from '../../infra/local/cassandra.js';
 
 export const FAULT_CLUSTER = 'faults';
 export const specs = clusterSpecs(3, FAULT_CLUSTER);
@@ -13,5 +13,5 @@ export async function start(index: number): Promise<void> {
 }
 
 export async function isUp(index: number): Promise<boolean> {
-  return cqlPortOpen(nodeAddress(index));
+  return tcpPortOpen(nodeAddress(index));
 }

@@ -3,7 +3,7 @@
  * the end. Refuses to run beside another node on 127.0.0.1:9042 (stop it with `npm run store -- stop`).
  */
 import type { TestProject } from 'vitest/node';
-import { cqlPortOpen, startNode, stopNode } from '../../infra/local/cassandra.js';
+import { tcpPortOpen, startNode, stopNode } from '../../infra/local/cassandra.js';
 import { startUpstashRest } from '../../infra/local/upstash-rest.js';
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, LOCAL_UPSTASH_TOKEN } from '../../infra/local/stores.js';
 import { parseConfig } from '../../lib/config.js';
@@ -15,7 +15,7 @@ let upstash: Awaited<ReturnType<typeof startUpstashRest>> | undefined;
 let namespaces: { keyspace: string; schema: string }[] = [];
 
 export async function setup(project: TestProject): Promise<void> {
-  if (await cqlPortOpen('127.0.0.1')) {
+  if (await tcpPortOpen('127.0.0.1')) {
     throw new Error('A CQL node already answers on 127.0.0.1:9042; stop it first (npm run store -- stop), the fault suite needs 127.0.0.1-3 for its own cluster.');
   }
   const started = Date.now();
