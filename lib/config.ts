@@ -119,6 +119,14 @@ const envSchema = z
     RATE_LIMIT_WINDOW_SECONDS: integer(10, 1, 3600),
     MIGRATIONS_DIR: optionalText,
     LOG_LEVEL: withDefault(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO'),
+    METRICS_NAMESPACE: z.pipe(
+      z.pipe(z.optional(z.string()), z.transform((value: string | undefined) => value || 'ChatMessages')),
+      z.string().check(z.regex(/^[A-Za-z0-9._#:/-]{1,255}$/, 'expected a CloudWatch namespace')),
+    ),
+    METRICS_ENABLED: booleanFlag(true),
+    TRACING_ENABLED: booleanFlag(false),
+    // Set by Lambda; names this container in lease owners so an operator can tell them apart.
+    AWS_LAMBDA_LOG_STREAM_NAME: optionalText,
   })
   .check(
     z.superRefine((env, ctx) => {
@@ -170,6 +178,12 @@ export interface Config {
   /** Where `scylla/*.cql` and `postgres/*.sql` live; the project's `cql/` unless bundled elsewhere. */
   migrationsDir?: string;
   logLevel: Env['LOG_LEVEL'];
+  /** EMF metrics (CloudWatch embedded metric format on stdout): off locally unless asked for. */
+  metrics: { namespace: string; enabled: boolean };
+  /** Powertools Tracer (X-Ray); the stack turns on active tracing with it. */
+  tracingEnabled: boolean;
+  /** This process, as lease owners and logs name it: the Lambda log stream, or `local`. */
+  instanceName: string;
 }
 
 function toConfig(env: Env): Config {
@@ -218,6 +232,9 @@ function toConfig(env: Env): Config {
     rateLimit: { writes: env.RATE_LIMIT_WRITES, windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS },
     migrationsDir: env.MIGRATIONS_DIR,
     logLevel: env.LOG_LEVEL,
+    metrics: { namespace: env.METRICS_NAMESPACE, enabled: env.METRICS_ENABLED },
+    tracingEnabled: env.TRACING_ENABLED,
+    instanceName: env.AWS_LAMBDA_LOG_STREAM_NAME ?? 'local',
   };
 }
 

@@ -245,7 +245,7 @@ export class MessagesStack extends Stack {
         path: route.path,
         methods: [HttpMethod[route.method]],
         integration: new HttpLambdaIntegration(`${pascal(route.handler)}Integration`, operation.function),
-        authorizer: route.auth ? authorizer : new HttpNoneAuthorizer(),
+        authorizer: route.auth === 'jwt' ? authorizer : new HttpNoneAuthorizer(),
       });
     }
     const webhook = this.functions.get('telegram-webhook');

@@ -123,7 +123,7 @@ export async function startApiServer(options: { port?: number; host?: string } =
       }
       const { route, params } = matched;
       let authorizer: { jwt: { claims: Record<string, string>; scopes: string[] | null } } | undefined;
-      if (route.auth) {
+      if (route.auth === 'jwt') {
         try {
           authorizer = { jwt: await verifyBearer(request.headers.authorization) };
         } catch {

@@ -5,7 +5,8 @@ export interface DocumentedRoute {
   method: string;
   path: string;
   summary: string;
-  auth: boolean;
+  auth: 'jwt' | 'none' | 'telegram-secret';
+  write: boolean;
   tag: string;
   success: { status: number; description: string };
   body?: z.ZodMiniType;
@@ -81,10 +82,13 @@ function operation(route: DocumentedRoute) {
     '400': { description: 'Invalid request', content: { 'application/json': { schema: errorSchema } } },
     '503': { description: 'A store is unavailable; retry after Retry-After seconds', content: { 'application/json': { schema: errorSchema } } },
   };
-  if (route.auth && route.method !== 'GET') {
+  if (route.write) {
     responses['429'] = { description: 'Too many writes; retry after Retry-After seconds', content: { 'application/json': { schema: errorSchema } } };
   }
-  if (route.auth) {
+  if (route.auth === 'telegram-secret') {
+    responses['401'] = { description: 'Wrong or missing X-Telegram-Bot-Api-Secret-Token', content: { 'application/json': { schema: errorSchema } } };
+  }
+  if (route.auth === 'jwt') {
     responses['401'] = { description: 'Missing or invalid token', content: { 'application/json': { schema: errorSchema } } };
     responses['403'] = { description: 'Not a member of the channel', content: { 'application/json': { schema: errorSchema } } };
     responses['404'] = { description: 'No such channel or resource', content: { 'application/json': { schema: errorSchema } } };
@@ -92,7 +96,7 @@ function operation(route: DocumentedRoute) {
   return {
     summary: route.summary,
     tags: [route.tag],
-    ...(route.auth ? { security: [{ bearer: [] }] } : { security: [] }),
+    ...(route.auth === 'jwt' ? { security: [{ bearer: [] }] } : { security: [] }),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.body
       ? { requestBody: { required: true, content: { 'application/json': { schema: inputSchema(route.body) } } } }

@@ -40,7 +40,7 @@ describe('MessagesStack', () => {
     for (const route of routes) {
       const deployed = byKey.get(`${route.method} ${route.path}`);
       expect(deployed, `${route.method} ${route.path}`).toBeDefined();
-      expect(deployed.AuthorizationType).toBe(route.auth ? 'JWT' : 'NONE');
+      expect(deployed.AuthorizationType).toBe(route.auth === 'jwt' ? 'JWT' : 'NONE');
     }
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
