@@ -1,8 +1,7 @@
-import { createChannelBody } from '#lib/api/schemas.js';
-import { createChannel } from '#lib/channels/service.js';
+import { createChannel } from '#lib/use-cases/channels.js';
 import { enforceWriteRate } from '#lib/rate-limit.js';
-import { httpHandler, json } from './http/handler.js';
+import { httpRoute, json } from './http/pipeline.js';
 
-export const handler = httpHandler({ stores: ['scylla', 'postgres', 'redis'], rateLimit: enforceWriteRate, body: createChannelBody }, async ({ principal, body }) =>
+export const handler = httpRoute('create-channel', async ({ principal, body }) =>
   json(201, await createChannel(principal, { name: body.name, telegramChatId: body.telegram_chat_id })),
-);
+{ rateLimiter: enforceWriteRate });

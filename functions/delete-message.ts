@@ -1,9 +1,8 @@
-import { messagePath } from '#lib/api/schemas.js';
-import { deleteMessage } from '#lib/messages/service.js';
+import { deleteMessage } from '#lib/use-cases/messages.js';
 import { enforceWriteRate } from '#lib/rate-limit.js';
-import { httpHandler, noContent } from './http/handler.js';
+import { httpRoute, noContent } from './http/pipeline.js';
 
-export const handler = httpHandler({ stores: ['scylla', 'postgres', 'redis'], rateLimit: enforceWriteRate, path: messagePath }, async ({ principal, path }) => {
-  await deleteMessage(principal, path.channel_id, path.message_id);
+export const handler = httpRoute('delete-message', async ({ principal, params }) => {
+  await deleteMessage(principal, params.channel_id, params.message_id);
   return noContent();
-});
+}, { rateLimiter: enforceWriteRate });

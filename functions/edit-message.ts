@@ -1,8 +1,7 @@
-import { editMessageBody, messagePath } from '#lib/api/schemas.js';
-import { editMessage } from '#lib/messages/service.js';
+import { editMessage } from '#lib/use-cases/messages.js';
 import { enforceWriteRate } from '#lib/rate-limit.js';
-import { httpHandler, json } from './http/handler.js';
+import { httpRoute, json } from './http/pipeline.js';
 
-export const handler = httpHandler({ stores: ['scylla', 'postgres', 'redis'], rateLimit: enforceWriteRate, path: messagePath, body: editMessageBody },
-  async ({ principal, path, body }) => json(200, await editMessage(principal, path.channel_id, path.message_id, body.content)),
-);
+export const handler = httpRoute('edit-message', async ({ principal, params, body }) =>
+  json(200, await editMessage(principal, params.channel_id, params.message_id, body.content)),
+{ rateLimiter: enforceWriteRate });

@@ -1,7 +1,4 @@
-import { channelPath } from '#lib/api/schemas.js';
-import { getChannel } from '#lib/channels/service.js';
-import { httpHandler, json } from './http/handler.js';
+import { getChannel } from '#lib/use-cases/channels.js';
+import { httpRoute, json } from './http/pipeline.js';
 
-export const handler = httpHandler({ stores: ['scylla', 'postgres'], path: channelPath }, async ({ principal, path }) =>
-  json(200, await getChannel(principal, path.channel_id)),
-);
+export const handler = httpRoute('get-channel', async ({ principal, params }) => json(200, await getChannel(principal, params.channel_id)));

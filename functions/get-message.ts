@@ -1,7 +1,6 @@
-import { messagePath } from '#lib/api/schemas.js';
-import { getMessage } from '#lib/messages/service.js';
-import { httpHandler, json } from './http/handler.js';
+import { getMessage } from '#lib/use-cases/messages.js';
+import { httpRoute, json } from './http/pipeline.js';
 
-export const handler = httpHandler({ stores: ['scylla', 'postgres'], path: messagePath }, async ({ principal, path }) =>
-  json(200, await getMessage(principal, path.channel_id, path.message_id)),
+export const handler = httpRoute('get-message', async ({ principal, params }) =>
+  json(200, await getMessage(principal, params.channel_id, params.message_id)),
 );

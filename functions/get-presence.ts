@@ -1,7 +1,4 @@
-import { presenceQuery } from '#lib/api/schemas.js';
-import { getPresence } from '#lib/ephemeral/presence.js';
-import { httpHandler, json } from './http/handler.js';
+import { getPresence } from '#lib/use-cases/presence.js';
+import { httpRoute, json } from './http/pipeline.js';
 
-export const handler = httpHandler({ stores: ['redis'], query: presenceQuery }, async ({ query }) =>
-  json(200, { presence: await getPresence(query.user_ids) }),
-);
+export const handler = httpRoute('get-presence', async ({ query }) => json(200, { presence: await getPresence(query.user_ids) }));

@@ -1,7 +1,6 @@
-import { messagePath } from '#lib/api/schemas.js';
-import { getReactions } from '#lib/reactions/service.js';
-import { httpHandler, json } from './http/handler.js';
+import { getReactions } from '#lib/use-cases/reactions.js';
+import { httpRoute, json } from './http/pipeline.js';
 
-export const handler = httpHandler({ stores: ['scylla', 'postgres'], path: messagePath }, async ({ principal, path }) =>
-  json(200, await getReactions(principal, path.channel_id, path.message_id)),
+export const handler = httpRoute('get-reactions', async ({ principal, params }) =>
+  json(200, await getReactions(principal, params.channel_id, params.message_id)),
 );

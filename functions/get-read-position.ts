@@ -1,7 +1,4 @@
-import { channelPath } from '#lib/api/schemas.js';
-import { getReadPosition } from '#lib/read-positions/service.js';
-import { httpHandler, json } from './http/handler.js';
+import { getReadPosition } from '#lib/use-cases/read-positions.js';
+import { httpRoute, json } from './http/pipeline.js';
 
-export const handler = httpHandler({ stores: ['scylla', 'postgres'], path: channelPath }, async ({ principal, path }) =>
-  json(200, await getReadPosition(principal, path.channel_id)),
-);
+export const handler = httpRoute('get-read-position', async ({ principal, params }) => json(200, await getReadPosition(principal, params.channel_id)));

@@ -1,7 +1,6 @@
-import { telegramMessagePath } from '#lib/api/schemas.js';
-import { getByTelegramId } from '#lib/telegram/service.js';
-import { httpHandler, json } from './http/handler.js';
+import { getByTelegramId } from '#lib/use-cases/telegram.js';
+import { httpRoute, json } from './http/pipeline.js';
 
-export const handler = httpHandler({ stores: ['scylla', 'postgres'], path: telegramMessagePath }, async ({ principal, path }) =>
-  json(200, await getByTelegramId(principal, path.telegram_chat_id, path.telegram_message_id)),
+export const handler = httpRoute('get-telegram-message', async ({ principal, params }) =>
+  json(200, await getByTelegramId(principal, params.telegram_chat_id, params.telegram_message_id)),
 );

@@ -1,7 +1,4 @@
-import { channelPath } from '#lib/api/schemas.js';
-import { whoIsTyping } from '#lib/ephemeral/typing.js';
-import { httpHandler, json } from './http/handler.js';
+import { whoIsTyping } from '#lib/use-cases/typing.js';
+import { httpRoute, json } from './http/pipeline.js';
 
-export const handler = httpHandler({ stores: ['scylla', 'postgres', 'redis'], path: channelPath }, async ({ principal, path }) =>
-  json(200, { user_ids: await whoIsTyping(principal, path.channel_id) }),
-);
+export const handler = httpRoute('get-typing', async ({ principal, params }) => json(200, { user_ids: await whoIsTyping(principal, params.channel_id) }));

@@ -1,4 +1,4 @@
-import { httpHandler, json } from './http/handler.js';
+import { httpRoute, json } from './http/pipeline.js';
 
 /** Liveness: the process can serve. Touches no store, so a store outage never restarts healthy containers. */
-export const handler = httpHandler({ stores: [], auth: false }, async () => json(200, { status: 'ok' }));
+export const handler = httpRoute('health-live', async () => json(200, { status: 'ok' }));

@@ -1,9 +1,7 @@
-import { checkReadiness } from '#lib/health.js';
-import { httpHandler, json } from './http/handler.js';
+import { checkReadiness } from '#lib/use-cases/health.js';
+import { httpRoute, json } from './http/pipeline.js';
 
-export const handler = httpHandler({ stores: ['scylla', 'postgres', 'redis'], auth: false }, async () => {
+export const handler = httpRoute('health-ready', async () => {
   const { ready, checks } = await checkReadiness();
-  return ready
-    ? json(200, { status: 'ok', checks })
-    : json(503, { status: 'unavailable', checks }, { 'retry-after': '5' });
+  return ready ? json(200, { status: 'ok', checks }) : json(503, { status: 'unavailable', checks }, { 'retry-after': '5' });
 });

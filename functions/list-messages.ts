@@ -1,17 +1,13 @@
-import { channelPath, listMessagesQuery } from '#lib/api/schemas.js';
-import { listMessages, type ListAnchor } from '#lib/messages/service.js';
-import { httpHandler, json } from './http/handler.js';
+import { listMessages, type ListAnchor } from '#lib/use-cases/messages.js';
+import { httpRoute, json } from './http/pipeline.js';
 
-export const handler = httpHandler(
-  { stores: ['scylla', 'postgres'], path: channelPath, query: listMessagesQuery },
-  async ({ principal, path, query }) => {
-    const anchor: ListAnchor = query.before
-      ? { before: query.before }
-      : query.after
-        ? { after: query.after }
-        : query.around
-          ? { around: query.around }
-          : {};
-    return json(200, { messages: await listMessages(principal, path.channel_id, anchor, query.limit) });
-  },
-);
+export const handler = httpRoute('list-messages', async ({ principal, params, query }) => {
+  const anchor: ListAnchor = query.before
+    ? { before: query.before }
+    : query.after
+      ? { after: query.after }
+      : query.around
+        ? { around: query.around }
+        : {};
+  return json(200, { messages: await listMessages(principal, params.channel_id, anchor, query.limit) });
+});

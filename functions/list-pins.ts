@@ -1,7 +1,4 @@
-import { channelPath } from '#lib/api/schemas.js';
-import { listPins } from '#lib/pins/service.js';
-import { httpHandler, json } from './http/handler.js';
+import { listPins } from '#lib/use-cases/pins.js';
+import { httpRoute, json } from './http/pipeline.js';
 
-export const handler = httpHandler({ stores: ['scylla', 'postgres'], path: channelPath }, async ({ principal, path }) =>
-  json(200, { messages: await listPins(principal, path.channel_id) }),
-);
+export const handler = httpRoute('list-pins', async ({ principal, params }) => json(200, { messages: await listPins(principal, params.channel_id) }));

@@ -5,7 +5,7 @@
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { getConfig, requireStores } from '#lib/config.js';
-import { migrateAll } from '#lib/migrations/index.js';
+import { migrateAll } from '#lib/use-cases/migrations.js';
 
 const config = getConfig();
 requireStores(config, ['postgres']);

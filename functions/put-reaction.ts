@@ -1,9 +1,8 @@
-import { reactionPath } from '#lib/api/schemas.js';
-import { putReaction } from '#lib/reactions/service.js';
+import { putReaction } from '#lib/use-cases/reactions.js';
 import { enforceWriteRate } from '#lib/rate-limit.js';
-import { httpHandler, noContent } from './http/handler.js';
+import { httpRoute, noContent } from './http/pipeline.js';
 
-export const handler = httpHandler({ stores: ['scylla', 'postgres', 'redis'], rateLimit: enforceWriteRate, path: reactionPath }, async ({ principal, path }) => {
-  await putReaction(principal, path.channel_id, path.message_id, path.emoji);
+export const handler = httpRoute('put-reaction', async ({ principal, params }) => {
+  await putReaction(principal, params.channel_id, params.message_id, params.emoji);
   return noContent();
-});
+}, { rateLimiter: enforceWriteRate });

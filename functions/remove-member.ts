@@ -1,9 +1,8 @@
-import { memberPath } from '#lib/api/schemas.js';
-import { removeMember } from '#lib/channels/service.js';
+import { removeMember } from '#lib/use-cases/channels.js';
 import { enforceWriteRate } from '#lib/rate-limit.js';
-import { httpHandler, noContent } from './http/handler.js';
+import { httpRoute, noContent } from './http/pipeline.js';
 
-export const handler = httpHandler({ stores: ['scylla', 'postgres', 'redis'], rateLimit: enforceWriteRate, path: memberPath }, async ({ principal, path }) => {
-  await removeMember(principal, path.channel_id, path.user_id);
+export const handler = httpRoute('remove-member', async ({ principal, params }) => {
+  await removeMember(principal, params.channel_id, params.user_id);
   return noContent();
-});
+}, { rateLimiter: enforceWriteRate });

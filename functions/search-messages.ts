@@ -1,8 +1,6 @@
-import { channelPath, searchQuery } from '#lib/api/schemas.js';
-import { searchMessages } from '#lib/search/service.js';
-import { httpHandler, json } from './http/handler.js';
+import { searchMessages } from '#lib/use-cases/search.js';
+import { httpRoute, json } from './http/pipeline.js';
 
-export const handler = httpHandler(
-  { stores: ['scylla', 'postgres'], path: channelPath, query: searchQuery },
-  async ({ principal, path, query }) => json(200, await searchMessages(principal, path.channel_id, query)),
+export const handler = httpRoute('search-messages', async ({ principal, params, query }) =>
+  json(200, await searchMessages(principal, params.channel_id, query)),
 );

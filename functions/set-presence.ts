@@ -1,9 +1,8 @@
-import { presenceBody } from '#lib/api/schemas.js';
-import { setPresence } from '#lib/ephemeral/presence.js';
+import { setPresence } from '#lib/use-cases/presence.js';
 import { enforceWriteRate } from '#lib/rate-limit.js';
-import { httpHandler, noContent } from './http/handler.js';
+import { httpRoute, noContent } from './http/pipeline.js';
 
-export const handler = httpHandler({ stores: ['redis'], rateLimit: enforceWriteRate, body: presenceBody }, async ({ principal, body }) => {
+export const handler = httpRoute('set-presence', async ({ principal, body }) => {
   await setPresence(principal, body.status);
   return noContent();
-});
+}, { rateLimiter: enforceWriteRate });

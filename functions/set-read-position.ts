@@ -1,8 +1,7 @@
-import { channelPath, readPositionBody } from '#lib/api/schemas.js';
-import { setReadPosition } from '#lib/read-positions/service.js';
+import { setReadPosition } from '#lib/use-cases/read-positions.js';
 import { enforceWriteRate } from '#lib/rate-limit.js';
-import { httpHandler, json } from './http/handler.js';
+import { httpRoute, json } from './http/pipeline.js';
 
-export const handler = httpHandler({ stores: ['scylla', 'postgres', 'redis'], rateLimit: enforceWriteRate, path: channelPath, body: readPositionBody },
-  async ({ principal, path, body }) => json(200, await setReadPosition(principal, path.channel_id, body.message_id)),
-);
+export const handler = httpRoute('set-read-position', async ({ principal, params, body }) =>
+  json(200, await setReadPosition(principal, params.channel_id, body.message_id)),
+{ rateLimiter: enforceWriteRate });

@@ -1,9 +1,8 @@
-import { channelPath } from '#lib/api/schemas.js';
-import { startTyping } from '#lib/ephemeral/typing.js';
+import { startTyping } from '#lib/use-cases/typing.js';
 import { enforceWriteRate } from '#lib/rate-limit.js';
-import { httpHandler, noContent } from './http/handler.js';
+import { httpRoute, noContent } from './http/pipeline.js';
 
-export const handler = httpHandler({ stores: ['scylla', 'postgres', 'redis'], rateLimit: enforceWriteRate, path: channelPath }, async ({ principal, path }) => {
-  await startTyping(principal, path.channel_id);
+export const handler = httpRoute('start-typing', async ({ principal, params }) => {
+  await startTyping(principal, params.channel_id);
   return noContent();
-});
+}, { rateLimiter: enforceWriteRate });

@@ -1,9 +1,8 @@
-import { pinPath } from '#lib/api/schemas.js';
-import { unpinMessage } from '#lib/pins/service.js';
+import { unpinMessage } from '#lib/use-cases/pins.js';
 import { enforceWriteRate } from '#lib/rate-limit.js';
-import { httpHandler, noContent } from './http/handler.js';
+import { httpRoute, noContent } from './http/pipeline.js';
 
-export const handler = httpHandler({ stores: ['scylla', 'postgres', 'redis'], rateLimit: enforceWriteRate, path: pinPath }, async ({ principal, path }) => {
-  await unpinMessage(principal, path.channel_id, path.message_id);
+export const handler = httpRoute('unpin-message', async ({ principal, params }) => {
+  await unpinMessage(principal, params.channel_id, params.message_id);
   return noContent();
-});
+}, { rateLimiter: enforceWriteRate });

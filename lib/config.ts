@@ -272,15 +272,21 @@ export function requireStores(config: Config, stores: StoreName[]): void {
   if (missing.length > 0) throw new ConfigError(`Invalid configuration:\n  ${missing.join('\n  ')}`);
 }
 
-let cached: Config | undefined;
+let current: Config | undefined;
 
-/** The process's configuration, parsed on first use and then reused. */
-export function getConfig(): Config {
-  cached ??= parseConfig(process.env);
-  return cached;
+/**
+ * Parses `env` and installs it as the process configuration (replacing any earlier one), then returns it.
+ * Whoever assembles the environment before the service runs calls it once that environment is complete: the
+ * local server and the CLIs after adding the local stores' settings, a test worker after pointing the
+ * settings at its own keyspace. A Lambda never needs to: getConfig() loads `process.env` on first use.
+ * Clients already built (Scylla, PostgreSQL, Redis) keep the settings they were built with until closed.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  current = parseConfig(env);
+  return current;
 }
 
-/** Test hook: forget the cached configuration so the next `getConfig()` re-reads the environment. */
-export function resetConfigForTests(): void {
-  cached = undefined;
+/** The process's configuration: the one loadConfig() installed, or `process.env` parsed on first use. */
+export function getConfig(): Config {
+  return current ?? loadConfig();
 }

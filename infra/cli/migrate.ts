@@ -1,9 +1,9 @@
 /** `npm run migrate`: applies pending CQL and SQL migrations to the configured stores. */
-import { getConfig, requireStores } from '../../lib/config.js';
-import { migrateAll } from '../../lib/migrations/index.js';
+import { loadConfig, requireStores } from '../../lib/config.js';
+import { migrateAll } from '../../lib/use-cases/migrations.js';
 
 try {
-  const config = getConfig();
+  const config = loadConfig();
   requireStores(config, ['postgres']);
   const result = await migrateAll(config);
   console.error(

@@ -183,10 +183,11 @@ export async function startApiServer(options: { port?: number; host?: string } =
         console.error(`${method} ${url.pathname} ${result.statusCode} ${Date.now() - started}ms`);
       }
     })().catch((error: unknown) => {
+      // What API Gateway does when the Lambda itself fails (the pipeline answers every error it can catch).
       console.error('local server: handler crashed', error);
       if (!response.headersSent) {
         response.writeHead(500, { 'content-type': 'application/json' });
-        response.end(errorBody('internal', 'Something went wrong on our side'));
+        response.end(JSON.stringify({ message: 'Internal Server Error' }));
       }
     });
   });

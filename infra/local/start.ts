@@ -14,18 +14,20 @@ const stores = await startLocalStores({ log: (line) => console.error(line) }).ca
 });
 Object.assign(process.env, stores.env, {
   TELEGRAM_WEBHOOK_SECRET: process.env.TELEGRAM_WEBHOOK_SECRET ?? LOCAL_TELEGRAM_WEBHOOK_SECRET,
+  // EMF records on stdout are for CloudWatch; locally they would bury the access log. METRICS_ENABLED=true shows them.
+  METRICS_ENABLED: process.env.METRICS_ENABLED ?? 'false',
 });
 
-// Imported after the environment is complete: configuration is read once, on first use.
-const { getConfig, requireStores } = await import('../../lib/config.js');
-const { migrateAll } = await import('../../lib/migrations/index.js');
+// Imported once the environment is complete, which loadConfig() below installs as the configuration.
+const { loadConfig, requireStores } = await import('../../lib/config.js');
+const { migrateAll } = await import('../../lib/use-cases/migrations.js');
 const { closeScylla } = await import('../../lib/scylla/client.js');
 const { closePostgres } = await import('../../lib/postgres/pool.js');
 const { startApiServer } = await import('./server.js');
 
 let api: Awaited<ReturnType<typeof startApiServer>> | undefined;
 try {
-  const config = getConfig();
+  const config = loadConfig();
   requireStores(config, ['scylla', 'postgres', 'redis']);
   await migrateAll(config, (line) => console.error(line));
   api = await startApiServer({ port });

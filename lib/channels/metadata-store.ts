@@ -1,18 +1,10 @@
 /** channel_metadata in Scylla: the channel as reads need it, without PostgreSQL. */
 import cassandra from 'cassandra-driver';
-import { snowflakeTime } from '../ids/snowflake.js';
 import { read, write } from '../scylla/execute.js';
+import { toLong, writeTimestampOf } from '../scylla/values.js';
+import type { ChannelRecord } from './model.js';
 
 const { Long } = cassandra.types;
-
-export interface ChannelRecord {
-  id: string;
-  name: string;
-  ownerId: string;
-  telegramChatId: number | null;
-  createdAt: Date;
-  lastMessageId: bigint | null;
-}
 
 export async function putChannelMetadata(channel: ChannelRecord): Promise<void> {
   // Unset columns are left out of the statement entirely: binding null would write a tombstone.
@@ -54,15 +46,6 @@ export async function getChannelMetadata(channelId: string): Promise<ChannelReco
 export async function advanceLastMessageId(channelId: string, messageId: bigint): Promise<void> {
   await write(
     'UPDATE channel_metadata USING TIMESTAMP ? SET last_message_id = ? WHERE channel_id = ?',
-    [writeTimestampOf(messageId), Long.fromString(messageId.toString()), channelId],
+    [writeTimestampOf(messageId), toLong(messageId), channelId],
   );
-}
-
-/**
- * A write timestamp (microseconds) that orders writes by Snowflake: the id's own millisecond. Two ids of the
- * same millisecond tie on timestamp, and Cassandra and ScyllaDB then keep the greater value, which for
- * positive bigints is the greater id, so the order stays exact.
- */
-export function writeTimestampOf(messageId: bigint): cassandra.types.Long {
-  return Long.fromNumber(snowflakeTime(messageId) * 1000);
 }

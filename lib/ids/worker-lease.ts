@@ -6,7 +6,10 @@
  * container thawed after its claim lapsed takes a fresh one before minting again.
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import { getScylla, toStoreError } from '../scylla/client.js';
+import { getConfig } from '../config.js';
+import { log } from '../log.js';
+import { countMetric, METRIC } from '../observability/metrics.js';
+import { conditionalWrite } from '../scylla/execute.js';
 import { LEASABLE_WORKER_IDS, SnowflakeGenerator } from './snowflake.js';
 
 const LEASE_TTL_SECONDS = 120;
@@ -18,7 +21,7 @@ export class WorkerLease {
   private workerId: number | undefined;
   private claimedAt = 0;
   private pending: Promise<number> | undefined;
-  readonly owner = `${process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? 'local'}:${process.pid}:${randomUUID()}`;
+  readonly owner = `${getConfig().instanceName}:${process.pid}:${randomUUID()}`;
 
   /** The leased worker id, claiming or renewing first when needed. */
   async current(): Promise<number> {
@@ -31,38 +34,37 @@ export class WorkerLease {
   }
 
   private async refresh(): Promise<number> {
-    const client = await getScylla();
     const sentAt = Date.now();
-    try {
-      if (this.workerId !== undefined && Date.now() - this.claimedAt < LEASE_TTL_SECONDS * 1000 - SAFETY_MARGIN_MS) {
-        const renewed = await client.execute(
-          `UPDATE snowflake_worker_leases USING TTL ${LEASE_TTL_SECONDS} SET leased_at = ? WHERE worker_id = ? IF owner = ?`,
-          [new Date(sentAt), this.workerId, this.owner],
-          { prepare: true },
-        );
-        if (renewed.wasApplied()) {
-          this.claimedAt = sentAt;
-          return this.workerId;
-        }
+    if (this.workerId !== undefined && Date.now() - this.claimedAt < LEASE_TTL_SECONDS * 1000 - SAFETY_MARGIN_MS) {
+      const renewed = await conditionalWrite(
+        `UPDATE snowflake_worker_leases USING TTL ${LEASE_TTL_SECONDS} SET leased_at = ? WHERE worker_id = ? IF owner = ?`,
+        [new Date(sentAt), this.workerId, this.owner],
+      );
+      if (renewed.wasApplied()) {
+        this.claimedAt = sentAt;
+        return this.workerId;
       }
-      this.workerId = undefined;
-      const start = randomInt(0, LEASABLE_WORKER_IDS);
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const candidate = (start + attempt * 97) % LEASABLE_WORKER_IDS;
-        const claimSentAt = Date.now();
-        const claimed = await client.execute(
-          `INSERT INTO snowflake_worker_leases (worker_id, owner, leased_at) VALUES (?, ?, ?) IF NOT EXISTS USING TTL ${LEASE_TTL_SECONDS}`,
-          [candidate, this.owner, new Date(claimSentAt)],
-          { prepare: true },
-        );
-        if (claimed.wasApplied()) {
-          this.workerId = candidate;
-          this.claimedAt = claimSentAt;
-          return candidate;
-        }
+    }
+    if (this.workerId !== undefined) {
+      // The claim lapsed (a long freeze, or another owner took the id): ids stay unique, but each reclaim
+      // holds a second id until the old row expires, so frequent ones shrink the container ceiling.
+      log().warn('worker id lease lost; claiming a new id', { workerId: this.workerId });
+      countMetric(METRIC.workerLeaseReclaimed);
+    }
+    this.workerId = undefined;
+    const start = randomInt(0, LEASABLE_WORKER_IDS);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const candidate = (start + attempt * 97) % LEASABLE_WORKER_IDS;
+      const claimSentAt = Date.now();
+      const claimed = await conditionalWrite(
+        `INSERT INTO snowflake_worker_leases (worker_id, owner, leased_at) VALUES (?, ?, ?) IF NOT EXISTS USING TTL ${LEASE_TTL_SECONDS}`,
+        [candidate, this.owner, new Date(claimSentAt)],
+      );
+      if (claimed.wasApplied()) {
+        this.workerId = candidate;
+        this.claimedAt = claimSentAt;
+        return candidate;
       }
-    } catch (error) {
-      throw toStoreError(error);
     }
     throw new Error(`No free Snowflake worker id after ${MAX_ATTEMPTS} attempts`);
   }
@@ -70,10 +72,7 @@ export class WorkerLease {
   /** Gives the id back early (graceful shutdown); expiry covers every other way a container ends. */
   async release(): Promise<void> {
     if (this.workerId === undefined) return;
-    const client = await getScylla();
-    await client.execute('DELETE FROM snowflake_worker_leases WHERE worker_id = ? IF owner = ?', [this.workerId, this.owner], {
-      prepare: true,
-    });
+    await conditionalWrite('DELETE FROM snowflake_worker_leases WHERE worker_id = ? IF owner = ?', [this.workerId, this.owner]);
     this.workerId = undefined;
   }
 }

@@ -1,7 +1,7 @@
 /** message_nonces: the conditional write that makes create-message with a nonce happen once. */
 import cassandra from 'cassandra-driver';
 import { conditionalWrite } from '../scylla/execute.js';
-import { toLong } from './store.js';
+import { toLong } from '../scylla/values.js';
 
 const { unset } = cassandra.types;
 

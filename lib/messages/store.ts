@@ -1,7 +1,12 @@
-/** The `messages` table and its bucket index: every statement a message read or write sends. */
+/**
+ * The `messages` table and its bucket index (`channel_buckets`): every statement a message read or write
+ * sends. No other module outside lib/messages/ queries these tables; timeline.ts walks them with these
+ * statements.
+ */
 import cassandra from 'cassandra-driver';
 import { bucketOf } from '../ids/snowflake.js';
 import { read, write } from '../scylla/execute.js';
+import { toLong } from '../scylla/values.js';
 import type { MessageRecord } from './model.js';
 
 const { Long, unset } = cassandra.types;
@@ -24,14 +29,13 @@ export const STATEMENTS = {
   newerInBuckets: `SELECT ${COLUMNS} FROM messages WHERE channel_id = ? AND bucket IN ? AND message_id > ? ORDER BY message_id ASC LIMIT ?`,
   bucketsAtOrBelow: 'SELECT bucket FROM channel_buckets WHERE channel_id = ? AND bucket <= ? LIMIT ?',
   bucketsAtOrAbove: 'SELECT bucket FROM channel_buckets WHERE channel_id = ? AND bucket >= ? ORDER BY bucket ASC LIMIT ?',
+  // Unread counting reads only the deleted flag of the rows past the reader's position.
+  deletedFlagsNewerInBucket: 'SELECT deleted FROM messages WHERE channel_id = ? AND bucket = ? AND message_id > ? LIMIT ?',
   edit: 'UPDATE messages SET content = ?, edited_at = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?',
+  editAt: 'UPDATE messages USING TIMESTAMP ? SET content = ?, edited_at = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?',
   // Deleting writes two plain cells instead of a row tombstone: see the README's note on deletes under TWCS.
   softDelete: "UPDATE messages SET deleted = true, content = '' WHERE channel_id = ? AND bucket = ? AND message_id = ?",
 } as const;
-
-export function toLong(id: bigint): cassandra.types.Long {
-  return Long.fromString(id.toString());
-}
 
 export function rowToMessage(channelId: string, row: cassandra.types.Row): MessageRecord {
   const telegramChat = row.get('telegram_chat_id') as cassandra.types.Long | null;
@@ -94,8 +98,17 @@ export async function getMessageRecord(channelId: string, id: bigint): Promise<M
   return row ? rowToMessage(channelId, row) : undefined;
 }
 
-export async function updateContent(channelId: string, id: bigint, content: string, editedAt: Date): Promise<void> {
-  await write(STATEMENTS.edit, [content, editedAt, channelId, bucketOf(id), toLong(id)]);
+/** Replaces the content; `writeTimestampMicros` as for insertMessage (a Telegram edit lands at its edit time). */
+export async function updateContent(
+  channelId: string,
+  id: bigint,
+  content: string,
+  editedAt: Date,
+  writeTimestampMicros?: number,
+): Promise<void> {
+  const values = [content, editedAt, channelId, bucketOf(id), toLong(id)];
+  if (writeTimestampMicros === undefined) await write(STATEMENTS.edit, values);
+  else await write(STATEMENTS.editAt, [Long.fromNumber(writeTimestampMicros), ...values]);
 }
 
 export async function softDeleteMessage(channelId: string, id: bigint): Promise<void> {

@@ -1,22 +1,42 @@
 /**
  * Reading a channel's timeline across 10-day buckets. The bucket index (channel_buckets) names the buckets
  * that hold messages, so a page costs one index query plus one query per non-empty bucket it draws from,
- * however far apart those buckets are: empty windows are never probed.
+ * however far apart those buckets are: empty windows are never probed. The one walk over the index
+ * (bucketBatches) serves both the timeline pages and the unread count.
  */
 import { bucketOf } from '../ids/snowflake.js';
-import { read } from '../scylla/execute.js';
+import { read, readPages } from '../scylla/execute.js';
+import { toLong } from '../scylla/values.js';
 import type { MessageRecord } from './model.js';
-import { rowToMessage, STATEMENTS, toLong } from './store.js';
+import { rowToMessage, STATEMENTS } from './store.js';
 
 const MAX_ID = (1n << 63n) - 1n;
-/** Buckets fetched from the index per query: enough for a page even when every message has its own bucket. */
-const BUCKET_BATCH = 64;
+/** Buckets fetched from the index per query for a page: enough even when every message has its own bucket. */
+const PAGE_BUCKET_BATCH = 64;
+/** Buckets fetched from the index per query for the unread count, which reads each bucket on its own. */
+const COUNT_BUCKET_BATCH = 16;
 /** Buckets read together in one multi-partition statement after the first. */
 const BUCKETS_PER_READ = 32;
 /** Extra rows asked for per read, so a few deleted messages do not cost another round trip. */
 const DELETED_SLACK = 5;
 
 type Direction = 'older' | 'newer';
+
+/**
+ * The channel's non-empty buckets from `fromBucket` (included) in one direction, nearest first: one index
+ * query per yielded batch of at most `batchSize`. Lazy, so a caller that has enough stops the walk without
+ * another index query.
+ */
+async function* bucketBatches(channelId: string, fromBucket: number, direction: Direction, batchSize: number): AsyncGenerator<number[]> {
+  let from = fromBucket;
+  for (;;) {
+    const index = await read(direction === 'older' ? STATEMENTS.bucketsAtOrBelow : STATEMENTS.bucketsAtOrAbove, [channelId, from, batchSize]);
+    const buckets = index.rows.map((row) => row.get('bucket') as number);
+    if (buckets.length > 0) yield buckets;
+    if (buckets.length < batchSize) return;
+    from = direction === 'older' ? buckets[buckets.length - 1]! - 1 : buckets[buckets.length - 1]! + 1;
+  }
+}
 
 /**
  * Up to `limit` live messages strictly older (or newer) than `bound`, nearest first. Reads the bucket index
@@ -26,15 +46,8 @@ type Direction = 'older' | 'newer';
  */
 async function walk(channelId: string, bound: bigint, limit: number, direction: Direction): Promise<MessageRecord[]> {
   const found: MessageRecord[] = [];
-  let fromBucket = bucketOf(bound);
   let cursor = bound;
-  for (;;) {
-    const index = await read(direction === 'older' ? STATEMENTS.bucketsAtOrBelow : STATEMENTS.bucketsAtOrAbove, [
-      channelId,
-      fromBucket,
-      BUCKET_BATCH,
-    ]);
-    const buckets = index.rows.map((row) => row.get('bucket') as number);
+  for await (const buckets of bucketBatches(channelId, bucketOf(bound), direction, PAGE_BUCKET_BATCH)) {
     let next = 0;
     while (next < buckets.length) {
       const group = buckets.slice(next, next === 0 ? 1 : next + BUCKETS_PER_READ);
@@ -53,9 +66,8 @@ async function walk(channelId: string, bound: bigint, limit: number, direction: 
       // A full read may have left rows behind in these buckets: read them again past the cursor.
       if (rows.length < fetchCount) next += group.length;
     }
-    if (buckets.length < BUCKET_BATCH) return found;
-    fromBucket = direction === 'older' ? buckets[buckets.length - 1]! - 1 : buckets[buckets.length - 1]! + 1;
   }
+  return found;
 }
 
 /** The newest `limit` messages, or those just older than `before`; newest first. */
@@ -89,4 +101,24 @@ export async function listAround(
   const newerPart = newer.slice(0, newerTaken);
   const olderPart = older.slice(0, room - newerPart.length);
   return [...newerPart.reverse(), ...self, ...olderPart];
+}
+
+/**
+ * Counts live messages newer than `position` (every message when null), stopping at `cap`: walks the bucket
+ * index upwards and reads only ids and the deleted flag, at most cap + 1 rows in all, never whole buckets.
+ */
+export async function countLiveAfter(channelId: string, position: bigint | null, cap: number): Promise<{ count: number; capped: boolean }> {
+  let count = 0;
+  const after = toLong(position ?? 0n);
+  for await (const buckets of bucketBatches(channelId, position === null ? 0 : bucketOf(position), 'newer', COUNT_BUCKET_BATCH)) {
+    for (const bucket of buckets) {
+      // The LIMIT is fixed for the whole paged read of a bucket: paging state belongs to one exact statement.
+      const pages = readPages(STATEMENTS.deletedFlagsNewerInBucket, [channelId, bucket, after, cap + 1 - count], 500);
+      for await (const rows of pages) {
+        for (const row of rows) if (row.get('deleted') !== true) count += 1;
+        if (count > cap) return { count: cap, capped: true };
+      }
+    }
+  }
+  return { count, capped: false };
 }

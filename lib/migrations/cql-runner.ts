@@ -111,8 +111,10 @@ async function renewLock(client: ScyllaClient, owner: string): Promise<void> {
   if (!result.wasApplied()) throw new Error('cql: lost the migration lock (it expired); stopping');
 }
 
+/** `instanceName` (the configuration's) names this runner in the lock, so a waiting runner can say who holds it. */
 export async function migrateCql(
   config: Config['scylla'],
+  instanceName: string,
   migrationsDir: string,
   log: (line: string) => void,
 ): Promise<MigrationReport> {
@@ -120,7 +122,7 @@ export async function migrateCql(
   const client = await createScyllaClient(config, { requestTimeoutMs: 30_000 });
   await client.connect();
   const keyspace = config.keyspace;
-  const owner = `${process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? 'local'}:${process.pid}:${randomUUID()}`;
+  const owner = `${instanceName}:${process.pid}:${randomUUID()}`;
   try {
     const tablets = await supportsTablets(client);
     await bootstrapDdl(

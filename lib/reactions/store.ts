@@ -5,7 +5,7 @@
  */
 import cassandra from 'cassandra-driver';
 import { conditionalWrite, read, readPages, write } from '../scylla/execute.js';
-import { toLong } from '../messages/store.js';
+import { toLong } from '../scylla/values.js';
 
 const ACTIVITY_SHARDS = 16;
 

@@ -37,7 +37,10 @@ export function toRedisError(error: unknown): StoreUnavailableError {
   return new StoreUnavailableError('redis', error instanceof Error ? error.message : String(error));
 }
 
-/** Test hook: rebuild the client from the current configuration on next use. */
-export function resetRedisForTests(): void {
+/**
+ * Drops the client (Upstash's HTTP client holds no connection to close); the next use builds one from the
+ * configuration current then. Like closeScylla and closePostgres: for shutdown and for a changed configuration.
+ */
+export async function closeRedis(): Promise<void> {
   client = undefined;
 }

@@ -3,8 +3,8 @@
  * the reconciler, so no message stays unsearchable after an outage.
  */
 import cassandra from 'cassandra-driver';
-import { toLong } from '../messages/store.js';
 import { read, write } from '../scylla/execute.js';
+import { toLong } from '../scylla/values.js';
 
 export const BACKLOG_SHARDS = 8;
 export type IndexOperation = 'index' | 'delete';

@@ -4,7 +4,7 @@
  */
 import { StoreUnavailableError } from '../errors.js';
 import { log } from '../log.js';
-import { getMessageRecord } from '../messages/store.js';
+import { countMetric, METRIC } from '../observability/metrics.js';
 import type { MessageRecord } from '../messages/model.js';
 import { enqueueIndexing, type IndexOperation } from './backlog.js';
 import { indexMessage, unindexMessage } from './index-store.js';
@@ -20,6 +20,7 @@ async function applyOrQueue(channelId: string, messageId: bigint, operation: Ind
       error: error instanceof StoreUnavailableError ? error.detail : (error as Error).message,
     });
     await enqueueIndexing(channelId, messageId, operation);
+    countMetric(METRIC.searchIndexQueued);
   }
 }
 
@@ -29,14 +30,4 @@ export function reindex(message: MessageRecord): Promise<void> {
 
 export function unindex(channelId: string, messageId: bigint): Promise<void> {
   return applyOrQueue(channelId, messageId, 'delete', () => unindexMessage(channelId, messageId));
-}
-
-/**
- * Applies one backlog entry from the current state of the message (the entry may be stale: a later edit or
- * delete wins because the message row is read now).
- */
-export async function applyBacklogEntry(channelId: string, messageId: bigint): Promise<void> {
-  const message = await getMessageRecord(channelId, messageId);
-  if (message && !message.deleted) await indexMessage(message);
-  else await unindexMessage(channelId, messageId);
 }

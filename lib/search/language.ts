@@ -1,6 +1,6 @@
 /**
  * Picks the PostgreSQL text-search configuration a message is stemmed with, from the script its letters are
- * written in. A query is parsed in each message's own configuration (see service.ts).
+ * written in. A query is parsed in each message's own configuration (see index-store.ts).
  */
 export const SEARCH_CONFIGS = ['english', 'russian', 'greek', 'arabic', 'simple'] as const;
 export type SearchConfig = (typeof SEARCH_CONFIGS)[number];

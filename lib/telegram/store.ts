@@ -1,7 +1,12 @@
-/** Telegram bookkeeping in Scylla: the dedup mapping, the per-channel index, counts and sync state. */
+/**
+ * Telegram bookkeeping in Scylla: the dedup mapping (telegram_message_mapping) and each linked channel's
+ * index of what it holds from Telegram (telegram_channel_messages). An ingestion also moves the count and the
+ * sync state kept in sync-state-store.ts.
+ */
 import cassandra from 'cassandra-driver';
-import { toLong } from '../messages/store.js';
 import { conditionalWrite, read, write } from '../scylla/execute.js';
+import { toLong } from '../scylla/values.js';
+import { advanceSyncState, countIngestion } from './sync-state-store.js';
 
 const { Long } = cassandra.types;
 
@@ -64,59 +69,30 @@ export async function recordIngestion(
     toLong(messageId),
     now,
   ]);
-  // After the index row: the reconciler's count check relies on this order (see reconciler/telegram.ts).
-  if (countIt) await conditionalWrite('UPDATE telegram_ingest_counts SET ingested = ingested + 1 WHERE channel_id = ?', [channelId]);
+  // After the index row: the reconciler's count check relies on this order (see use-cases/reconciler/telegram.ts).
+  if (countIt) await countIngestion(channelId);
   await advanceSyncState(channelId, telegramChatId, telegramMessageId, sentAtMs, now);
 }
 
-/**
- * Moves the sync state forward without reading it. The last Telegram id is written with the Telegram
- * message's own send time as its timestamp, so a late redelivery of an older message never moves it back.
- */
-export async function advanceSyncState(
+/** One page of the channel's Telegram index in Telegram id order, after `afterTelegramMessageId`. */
+export async function indexedTelegramMessages(
   channelId: string,
-  telegramChatId: number,
-  telegramMessageId: number,
-  sentAtMs: number,
-  ingestedAt: Date,
-): Promise<void> {
-  await Promise.all([
-    write('UPDATE telegram_sync_state USING TIMESTAMP ? SET last_telegram_message_id = ? WHERE channel_id = ?', [
-      Long.fromNumber(sentAtMs * 1000 + (telegramMessageId % 1000)),
-      Long.fromNumber(telegramMessageId),
-      channelId,
-    ]),
-    write('UPDATE telegram_sync_state SET telegram_chat_id = ?, last_ingested_at = ? WHERE channel_id = ?', [
-      Long.fromNumber(telegramChatId),
-      ingestedAt,
-      channelId,
-    ]),
-  ]);
+  afterTelegramMessageId: number,
+  limit: number,
+): Promise<{ telegramMessageId: number; ingestedAt: Date | null }[]> {
+  const result = await read(
+    'SELECT telegram_message_id, ingested_at FROM telegram_channel_messages WHERE channel_id = ? AND telegram_message_id > ? LIMIT ?',
+    [channelId, Long.fromNumber(afterTelegramMessageId), limit],
+    { readTimeout: 10_000 },
+  );
+  return result.rows.map((row) => ({
+    telegramMessageId: (row.get('telegram_message_id') as cassandra.types.Long).toNumber(),
+    ingestedAt: (row.get('ingested_at') as Date | null) ?? null,
+  }));
 }
 
-export interface SyncState {
-  telegramChatId: number | null;
-  lastTelegramMessageId: number | null;
-  lastWrittenMicros: bigint | null;
-  lastIngestedAt: Date | null;
-  ingestedCount: number;
-}
-
-export async function readSyncState(channelId: string): Promise<SyncState> {
-  const [state, count] = await Promise.all([
-    read(
-      'SELECT telegram_chat_id, last_telegram_message_id, WRITETIME(last_telegram_message_id) AS last_written, last_ingested_at FROM telegram_sync_state WHERE channel_id = ?',
-      [channelId],
-    ),
-    read('SELECT ingested FROM telegram_ingest_counts WHERE channel_id = ?', [channelId]),
-  ]);
-  const row = state.first();
-  const long = (name: string) => (row?.get(name) as cassandra.types.Long | null | undefined) ?? null;
-  return {
-    telegramChatId: long('telegram_chat_id')?.toNumber() ?? null,
-    lastTelegramMessageId: long('last_telegram_message_id')?.toNumber() ?? null,
-    lastWrittenMicros: long('last_written') ? BigInt(long('last_written')!.toString()) : null,
-    lastIngestedAt: (row?.get('last_ingested_at') as Date | null | undefined) ?? null,
-    ingestedCount: (count.first()?.get('ingested') as cassandra.types.Long | undefined)?.toNumber() ?? 0,
-  };
+/** How many Telegram messages the channel's index holds: the truth the ingestion count is checked against. */
+export async function countIndexedTelegramMessages(channelId: string): Promise<number> {
+  const row = (await read('SELECT COUNT(*) AS n FROM telegram_channel_messages WHERE channel_id = ?', [channelId], { readTimeout: 30_000 })).first();
+  return (row.get('n') as cassandra.types.Long).toNumber();
 }

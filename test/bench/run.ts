@@ -9,13 +9,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cassandra from 'cassandra-driver';
-import { getConfig, resetConfigForTests } from '../../lib/config.js';
+import { getConfig, loadConfig } from '../../lib/config.js';
 import { encodeSnowflake, bucketOf } from '../../lib/ids/snowflake.js';
-import { migrateAll } from '../../lib/migrations/index.js';
-import { STATEMENTS, toLong } from '../../lib/messages/store.js';
+import { STATEMENTS } from '../../lib/messages/store.js';
+import { migrateAll } from '../../lib/use-cases/migrations.js';
 import { closePostgres, getPostgres } from '../../lib/postgres/pool.js';
 import { closeScylla, getScylla } from '../../lib/scylla/client.js';
 import { queryCounter } from '../../lib/scylla/execute.js';
+import { toLong } from '../../lib/scylla/values.js';
 import { startLocalStores } from '../../infra/local/stores.js';
 import { projectRoot } from '../../infra/cdk/bundling.js';
 import { apigwEvent, lambdaContext, type EventInput } from '../support/apigw.js';
@@ -61,8 +62,7 @@ Object.assign(process.env, stores.env, {
   // One user writes thousands of messages here: the limit is still checked on every write, never reached.
   RATE_LIMIT_WRITES: '1000000',
 });
-resetConfigForTests();
-await migrateAll(getConfig(), () => undefined);
+await migrateAll(loadConfig(), () => undefined);
 const results: Record<string, unknown> = {
   machine: { cpus: (await import('node:os')).cpus().length, memoryGb: round((await import('node:os')).totalmem() / 2 ** 30, 1), node: process.version, store: stores.cql.kind },
   settings: { runs: RUNS, samples: SAMPLES, quick: QUICK },

@@ -7,7 +7,7 @@ import { tcpPortOpen, startNode, stopNode } from '../../infra/local/cassandra.js
 import { startUpstashRest } from '../../infra/local/upstash-rest.js';
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, LOCAL_UPSTASH_TOKEN } from '../../infra/local/stores.js';
 import { parseConfig } from '../../lib/config.js';
-import { migrateAll } from '../../lib/migrations/index.js';
+import { migrateAll } from '../../lib/use-cases/migrations.js';
 import { dropNamespaces, workerNamespaces } from '../support/namespaces.js';
 import { FAULT_CLUSTER, specs } from './cluster-control.js';
 

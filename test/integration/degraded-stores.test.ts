@@ -1,9 +1,8 @@
 /** Outages of the stores that do not hold messages: the service keeps storing and answering messages. */
-import { describe, expect, it } from 'vitest';
-import { getConfig, resetConfigForTests } from '../../lib/config.js';
+import { describe, expect, it, vi } from 'vitest';
+import { getConfig, loadConfig } from '../../lib/config.js';
 import { closePostgres } from '../../lib/postgres/pool.js';
-import { resetRedisForTests } from '../../lib/redis/client.js';
-import { resetRateLimiterForTests } from '../../lib/rate-limit.js';
+import { closeRedis } from '../../lib/redis/client.js';
 import { useLocalApi } from '../support/api.js';
 
 const api = useLocalApi();
@@ -11,7 +10,7 @@ const api = useLocalApi();
 async function withEnv<T>(overrides: Record<string, string>, reset: () => Promise<void>, fn: () => Promise<T>): Promise<T> {
   const saved = Object.fromEntries(Object.keys(overrides).map((name) => [name, process.env[name]]));
   Object.assign(process.env, overrides);
-  resetConfigForTests();
+  loadConfig();
   await reset();
   try {
     return await fn();
@@ -20,14 +19,34 @@ async function withEnv<T>(overrides: Record<string, string>, reset: () => Promis
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
-    resetConfigForTests();
+    loadConfig();
     await reset();
   }
 }
 
+/** The EMF metric values named `name` (with their route) written to stdout while `work` runs. */
+async function metricsDuring(name: string, work: () => Promise<void>): Promise<{ route: string; value: number }[]> {
+  const lines: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const text = String(chunk);
+    if (text.includes('"_aws"')) lines.push(...text.split('\n').filter(Boolean));
+    else return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+    return true;
+  });
+  try {
+    await work();
+  } finally {
+    spy.mockRestore();
+  }
+  return lines
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((record) => name in record)
+    .flatMap((record) => [record[name]].flat().map((value) => ({ route: String(record.route), value: Number(value) })));
+}
+
 const resetRedis = async () => {
-  resetRedisForTests();
-  resetRateLimiterForTests();
+  await closeRedis();
 };
 
 describe('Redis unreachable', () => {
@@ -73,7 +92,51 @@ describe('PostgreSQL unreachable', () => {
   });
 });
 
+describe('degraded modes are metrics', () => {
+  it('a write let through while Redis is down is counted as RateLimitFailOpen for its route', async () => {
+    const owner = await api.user();
+    const channelId = (await owner.post('/channels', { name: 'fail-open' })).body.id;
+    const counted = await metricsDuring('RateLimitFailOpen', async () => {
+      await withEnv({ UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:1', METRICS_ENABLED: 'true' }, resetRedis, async () => {
+        expect((await owner.post(`/channels/${channelId}/messages`, { content: 'through' })).status).toBe(201);
+      });
+    });
+    expect(counted).toEqual([{ route: 'create-message', value: 1 }]);
+  });
+
+  it('a message whose search row could not be written is counted as SearchIndexQueued', async () => {
+    const owner = await api.user();
+    const channelId = (await owner.post('/channels', { name: 'queued' })).body.id;
+    await owner.get(`/channels/${channelId}`);
+    const counted = await metricsDuring('SearchIndexQueued', async () => {
+      await withEnv({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', METRICS_ENABLED: 'true' }, closePostgres, async () => {
+        expect((await owner.post(`/channels/${channelId}/messages`, { content: 'queued for search' })).status).toBe(201);
+      });
+    });
+    expect(counted).toEqual([{ route: 'create-message', value: 1 }]);
+  });
+});
+
 describe('write rate limit', () => {
+  it('spends no quota on malformed writes: 100 of them, then a valid write is a 201; malformed and over the limit is a 400', async () => {
+    const owner = await api.user();
+    const channelId = (await owner.post('/channels', { name: 'malformed' })).body.id;
+    await withEnv({ RATE_LIMIT_WRITES: '3', RATE_LIMIT_WINDOW_SECONDS: '3600' }, resetRedis, async () => {
+      const malformed = [{ content: '' }, { content: 'x', colour: 'red' }, '{"content":', { content: 42 }];
+      const statuses = new Set<number>();
+      for (let i = 0; i < 100; i++) statuses.add((await owner.post(`/channels/${channelId}/messages`, malformed[i % malformed.length])).status);
+      expect([...statuses]).toEqual([400]);
+      expect((await owner.post(`/channels/${channelId}/messages`, { content: 'first valid' })).status).toBe(201);
+      expect((await owner.post(`/channels/${channelId}/messages`, { content: 'second' })).status).toBe(201);
+      expect((await owner.post(`/channels/${channelId}/messages`, { content: 'third' })).status).toBe(201);
+      expect((await owner.post(`/channels/${channelId}/messages`, { content: 'fourth' })).status).toBe(429);
+      const both = await owner.post(`/channels/${channelId}/messages`, { content: '' });
+      expect(both.status).toBe(400);
+      expect(both.body.error.code).toBe('invalid_request');
+    });
+  });
+
+
   it('answers 429 with Retry-After once a user exceeds the limit, and never limits a service principal', async () => {
     const owner = await api.user();
     const channelId = (await owner.post('/channels', { name: 'limits' })).body.id;

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resetConfigForTests } from '../../lib/config.js';
+import { loadConfig } from '../../lib/config.js';
 import { defaultMigrationsDir, loadMigrations } from '../../lib/migrations/files.js';
 import { dropNamespace, uniqueNamespace, withCql } from '../support/stores.js';
 
@@ -18,7 +18,7 @@ let handler: typeof import('../../functions/migrate.js').handler;
 beforeAll(async () => {
   process.env.SCYLLA_KEYSPACE = namespace;
   process.env.DATABASE_SCHEMA = namespace;
-  resetConfigForTests();
+  loadConfig();
   ({ handler } = await import('../../functions/migrate.js'));
 });
 

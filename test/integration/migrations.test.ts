@@ -2,7 +2,8 @@ import { cpSync, mkdtempSync, appendFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { migrateAll, MigrationChecksumError } from '../../lib/migrations/index.js';
+import { MigrationChecksumError } from '../../lib/migrations/files.js';
+import { migrateAll } from '../../lib/use-cases/migrations.js';
 import { defaultMigrationsDir, loadMigrations } from '../../lib/migrations/files.js';
 import { configFor, dropNamespace, uniqueNamespace, withCql, withPg } from '../support/stores.js';
 

@@ -5,13 +5,13 @@
 import cassandra from 'cassandra-driver';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getConfig, resetConfigForTests } from '../../lib/config.js';
+import { getConfig, loadConfig } from '../../lib/config.js';
 import { closePostgres } from '../../lib/postgres/pool.js';
 import { countReactionRows, reactionCounts } from '../../lib/reactions/store.js';
-import { acquireRunLock, releaseRunLock } from '../../lib/reconciler/state.js';
+import { acquireRunLock, releaseRunLock } from '../../lib/reconciler/store.js';
 import { backlogSize } from '../../lib/search/backlog.js';
 import { read, write } from '../../lib/scylla/execute.js';
-import { readSyncState } from '../../lib/telegram/store.js';
+import { readSyncState } from '../../lib/telegram/sync-state-store.js';
 import { useLocalApi } from '../support/api.js';
 import { deliverTo, linkedChannel, startTelegramStandIn, textMessage, update, type StandIn } from '../support/telegram.js';
 
@@ -26,7 +26,7 @@ beforeAll(async () => {
   process.env.TELEGRAM_BOT_TOKEN = '123456:test-token';
   process.env.TELEGRAM_API_URL = standIn.url;
   process.env.TELEGRAM_HISTORY_URL = `${standIn.url}/history`;
-  resetConfigForTests();
+  loadConfig();
   ({ handler: reconcile } = await import('../../functions/reconcile.js'));
 });
 
@@ -102,7 +102,7 @@ describe('reconciler', () => {
     const workingUrl = getConfig().postgres.url!;
     await closePostgres();
     process.env.DATABASE_URL = 'postgres://postgres@127.0.0.1:1/postgres';
-    resetConfigForTests();
+    loadConfig();
     try {
       const created = await owner.post(`/channels/${channelId}/messages`, { content: 'written during the outage' });
       expect(created.status).toBe(201);
@@ -112,7 +112,7 @@ describe('reconciler', () => {
     } finally {
       await closePostgres();
       process.env.DATABASE_URL = workingUrl;
-      resetConfigForTests();
+      loadConfig();
     }
     const report = await reconcile({}, context);
     expect(report.searchBacklog).toMatchObject({ complete: true });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { read } from '../../lib/scylla/execute.js';
-import { readSyncState } from '../../lib/telegram/store.js';
+import { readSyncState } from '../../lib/telegram/sync-state-store.js';
 import { useLocalApi } from '../support/api.js';
 import { deliverTo, linkedChannel, randomChatId, textMessage, update } from '../support/telegram.js';
 import cassandra from 'cassandra-driver';

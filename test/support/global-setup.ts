@@ -4,7 +4,7 @@
  */
 import type { TestProject } from 'vitest/node';
 import { parseConfig } from '../../lib/config.js';
-import { migrateAll } from '../../lib/migrations/index.js';
+import { migrateAll } from '../../lib/use-cases/migrations.js';
 import { publicJwks } from '../../infra/local/jwt.js';
 import { startLocalStores, type LocalStores } from '../../infra/local/stores.js';
 import { TEST_WORKERS } from '../../vitest.config.js';

@@ -1,6 +1,6 @@
 /** In each test worker: point the service's configuration at this worker's keyspace and schema. */
 import { inject } from 'vitest';
-import { resetConfigForTests } from '../../lib/config.js';
+import { loadConfig } from '../../lib/config.js';
 import { TEST_WEBHOOK_SECRET } from './constants.js';
 
 const worker = Number(process.env.VITEST_POOL_ID ?? '1');
@@ -15,5 +15,7 @@ Object.assign(process.env, inject('stores'), {
   LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'ERROR',
   // Suites hammer writes from one user; the limit itself is tested with its own low setting.
   RATE_LIMIT_WRITES: '100000',
+  // EMF records on stdout would bury the test output; tests that read metrics turn them on.
+  METRICS_ENABLED: 'false',
 });
-resetConfigForTests();
+loadConfig();

@@ -1,8 +1,19 @@
 /** Applies queued search-index work once PostgreSQL answers again; stops at the first store failure. */
-import { StoreUnavailableError } from '../errors.js';
-import { BACKLOG_SHARDS, backlogBatch, removeBacklogEntry } from '../search/backlog.js';
-import { applyBacklogEntry } from '../search/indexer.js';
+import { StoreUnavailableError } from '../../errors.js';
+import { getMessageRecord } from '../../messages/store.js';
+import { BACKLOG_SHARDS, backlogBatch, removeBacklogEntry } from '../../search/backlog.js';
+import { indexMessage, unindexMessage } from '../../search/index-store.js';
 import type { Budget } from './budget.js';
+
+/**
+ * Applies one backlog entry from the current state of the message (the entry may be stale: a later edit or
+ * delete wins because the message row is read now).
+ */
+async function applyBacklogEntry(channelId: string, messageId: bigint): Promise<void> {
+  const message = await getMessageRecord(channelId, messageId);
+  if (message && !message.deleted) await indexMessage(message);
+  else await unindexMessage(channelId, messageId);
+}
 
 export async function drainSearchBacklog(budget: Budget): Promise<{ applied: number; complete: boolean; error?: string }> {
   let applied = 0;

@@ -1,10 +1,10 @@
-/** Reaction use cases. */
+/** Reactions on a live message: add or remove the caller's own, read the counts and which are the caller's. */
 import type { Principal } from '../auth/principal.js';
 import { authorizeChannel } from '../channels/access.js';
 import { InvalidRequestError } from '../errors.js';
 import { requireLiveMessage } from '../messages/live.js';
-import { isValidReaction } from './emoji.js';
-import { addReaction, reactionCounts, reactionsOf, removeReaction } from './store.js';
+import { isValidReaction } from '../reactions/emoji.js';
+import { addReaction, reactionCounts, reactionsOf, removeReaction } from '../reactions/store.js';
 
 function checkEmoji(emoji: string): void {
   if (!isValidReaction(emoji)) {

@@ -1,7 +1,8 @@
 /** Repairs reaction counters that drifted from their rows, for every message with recent reaction activity. */
-import { activeMessages, activityDay, adjustCounter, countReactionRows, reactionCounts } from '../reactions/store.js';
+import { activeMessages, activityDay, adjustCounter, countReactionRows, reactionCounts } from '../../reactions/store.js';
+import { loadCheckpoint, saveCheckpoint } from '../../reconciler/store.js';
 import type { Budget } from './budget.js';
-import { loadCheckpoint, saveCheckpoint, stableMismatch } from './state.js';
+import { stableMismatch } from './drift.js';
 
 const CHECKPOINT = 'reactions:day';
 

@@ -1,29 +1,12 @@
 /** Channel use cases: create, read, and manage members. */
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/principal.js';
+import { authorizeChannel, forgetAccess } from '../channels/access.js';
+import { addParticipant, getChat, insertChat, removeParticipant } from '../channels/chat-store.js';
+import { forgetReplicatedMember, replicateMember } from '../channels/member-replica.js';
+import { getChannelMetadata, putChannelMetadata } from '../channels/metadata-store.js';
+import { toChannelView, type ChannelRecord, type ChannelView } from '../channels/model.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
-import { authorizeChannel, forgetAccess } from './access.js';
-import { addParticipant, getChat, insertChat, removeParticipant } from './chat-store.js';
-import { forgetReplicatedMember, replicateMember } from './member-replica.js';
-import { getChannelMetadata, putChannelMetadata, type ChannelRecord } from './metadata-store.js';
-
-export interface ChannelView {
-  id: string;
-  name: string;
-  telegram_chat_id: number | null;
-  created_at: string;
-  last_message_id: string | null;
-}
-
-export function toChannelView(channel: ChannelRecord): ChannelView {
-  return {
-    id: channel.id,
-    name: channel.name,
-    telegram_chat_id: channel.telegramChatId,
-    created_at: channel.createdAt.toISOString(),
-    last_message_id: channel.lastMessageId === null ? null : channel.lastMessageId.toString(),
-  };
-}
 
 /**
  * Writes Scylla's denormalised row first, then the PostgreSQL rows that make the channel exist. If the

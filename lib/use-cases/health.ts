@@ -1,8 +1,6 @@
 /** Readiness: each store answers a trivial request within a short timeout, checked in parallel. */
-import { getConfig } from './config.js';
-import { pgQuery } from './postgres/pool.js';
-import { getRedis } from './redis/client.js';
-import { getScylla } from './scylla/client.js';
+import { getConfig } from '../config.js';
+import { probePostgres, probeRedis, probeScylla } from '../health/probes.js';
 
 export const PROBE_TIMEOUT_MS = 800;
 
@@ -29,14 +27,9 @@ async function timed(probe: () => Promise<unknown>): Promise<CheckResult> {
 export async function checkReadiness(): Promise<{ ready: boolean; checks: Record<string, CheckResult> }> {
   const scyllaEnabled = getConfig().scylla.enabled;
   const [scylla, postgres, redis] = await Promise.all([
-    scyllaEnabled
-      ? timed(async () => (await getScylla()).execute('SELECT release_version FROM system.local', [], { prepare: true }))
-      : Promise.resolve<CheckResult>({ status: 'disabled', error: 'SCYLLA_ENABLED is false' }),
-    timed(() => pgQuery('SELECT 1')),
-    timed(async () => {
-      const answer = await (await getRedis()).ping();
-      if (answer !== 'PONG') throw new Error(`unexpected PING answer ${String(answer)}`);
-    }),
+    scyllaEnabled ? timed(probeScylla) : Promise.resolve<CheckResult>({ status: 'disabled', error: 'SCYLLA_ENABLED is false' }),
+    timed(probePostgres),
+    timed(probeRedis),
   ]);
   const checks = { scylla, postgres, redis };
   return { ready: Object.values(checks).every((check) => check.status === 'ok'), checks };

@@ -1,16 +1,19 @@
-/** Message use cases: create (with nonce dedup), get, list, edit, delete. */
+/**
+ * Message use cases: create (with nonce dedup), get, list, edit, delete. A message write also moves the
+ * channel's last message id and the search index; a delete also drops the message's pin.
+ */
 import type { Principal } from '../auth/principal.js';
 import { authorizeChannel } from '../channels/access.js';
 import { advanceLastMessageId } from '../channels/metadata-store.js';
 import { ForbiddenError, InvalidRequestError, NotFoundError } from '../errors.js';
 import { nextMessageId } from '../ids/worker-lease.js';
-import { toMessageView, type MessageRecord, type MessageView } from './model.js';
-import { requireLiveMessage } from './live.js';
-import { claimNonce } from './nonce-store.js';
+import { requireLiveMessage } from '../messages/live.js';
+import { toMessageView, type MessageRecord, type MessageView } from '../messages/model.js';
+import { claimNonce } from '../messages/nonce-store.js';
+import { getMessageRecord, insertMessage, softDeleteMessage, updateContent } from '../messages/store.js';
+import { listAfter, listAround, listBefore } from '../messages/timeline.js';
+import { deletePin } from '../pins/store.js';
 import { reindex, unindex } from '../search/indexer.js';
-import { unpinStored } from '../pins/service.js';
-import { getMessageRecord, insertMessage, softDeleteMessage, updateContent } from './store.js';
-import { listAfter, listAround, listBefore } from './timeline.js';
 
 export interface CreateMessageInput {
   content: string;
@@ -29,9 +32,9 @@ export interface CreateMessageResult {
  * Stores a message and everything that follows from it (bucket index, last message, search index), all
  * at once: a create costs one round trip, not three. If the message write fails, the caller gets the error;
  * a last_message_id or index entry left pointing at it is harmless (reads go to the message row) and the
- * client's retry writes the same row.
+ * client's retry writes the same row. Telegram ingestion stores its messages through here too.
  */
-export async function persist(message: MessageRecord, writeTimestampMicros?: number): Promise<void> {
+export async function persistMessage(message: MessageRecord, writeTimestampMicros?: number): Promise<void> {
   await Promise.all([
     insertMessage(message, writeTimestampMicros),
     advanceLastMessageId(message.channelId, message.id),
@@ -67,13 +70,13 @@ export async function createMessage(
     deleted: false,
   };
   if (input.nonce === undefined) {
-    await persist(message);
+    await persistMessage(message);
     return { message: toMessageView(message), created: true };
   }
 
   const claim = await claimNonce(channelId, authorId, input.nonce, message);
   if (claim.claimed) {
-    await persist(message);
+    await persistMessage(message);
     return { message: toMessageView(message), created: true };
   }
   // A retry: answer with the first request's message. If that request died between its claim and its
@@ -84,7 +87,7 @@ export async function createMessage(
     return { message: toMessageView(existing), created: false };
   }
   message = { ...message, id: claim.messageId, content: claim.content, replyToId: claim.replyToId };
-  await persist(message);
+  await persistMessage(message);
   return { message: toMessageView(message), created: false };
 }
 
@@ -133,5 +136,5 @@ export async function deleteMessage(principal: Principal, channelId: string, mes
     throw new ForbiddenError('Only the author, the channel owner or a service may delete a message');
   }
   await softDeleteMessage(channelId, messageId);
-  await Promise.all([unindex(channelId, messageId), unpinStored(channelId, messageId)]);
+  await Promise.all([unindex(channelId, messageId), deletePin(channelId, messageId)]);
 }

@@ -1,0 +1,102 @@
+/**
+ * The request pipeline every HTTP Lambda is built from, at module scope (once per container):
+ *
+ *   request context + logger → [tracer] → principal → validate params/query/body → rate limit (writes)
+ *   → handler → error mapping → (request context records metrics and flushes them)
+ *
+ * Everything a route is comes from the route table, looked up by the handler's name. Two things are
+ * supplied by the handler module instead, because importing them is a bundle-size choice: the write rate
+ * limiter (it brings the Redis client) and a non-JWT authenticator. The table decides whether a route needs
+ * them, and building a handler without what its route needs (or with what it does not) fails at cold start.
+ */
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type * as z from 'zod/mini';
+import type { Principal } from '#lib/auth/principal.js';
+import { getConfig, requireStores } from '#lib/config.js';
+import { metricsFor, withMetrics } from '#lib/observability/metrics.js';
+import { routeNamed, storesOf, type Route, type RouteName, type RouteOf } from '../routes.js';
+import { errorMapping } from './middleware/error-mapping.js';
+import { principal, type Authenticator } from './middleware/principal.js';
+import { rateLimit, type WriteRateLimiter } from './middleware/rate-limit.js';
+import { requestContext } from './middleware/request-context.js';
+import { tracing, tracingEnabled } from './middleware/tracing.js';
+import { stateOf, type HttpEvent, type HttpResult, type PipelineMiddleware } from './middleware/types.js';
+import { validate } from './middleware/validate.js';
+
+export type { HttpEvent, HttpResult } from './middleware/types.js';
+export { json, noContent } from './responses.js';
+
+type Out<R, K extends 'params' | 'query' | 'body'> = R extends { [P in K]: infer S extends z.ZodMiniType } ? z.output<S> : undefined;
+
+/** What a handler receives: who is calling and its valid, typed input. */
+export interface RouteRequest<R> {
+  principal: Principal;
+  params: Out<R, 'params'>;
+  query: Out<R, 'query'>;
+  body: Out<R, 'body'>;
+  event: HttpEvent;
+}
+
+export interface RoutePlugins {
+  /** Required exactly when the route is a write. */
+  rateLimiter?: WriteRateLimiter;
+  /** Required exactly when the route's auth is neither `jwt` nor `none`. */
+  authenticate?: Authenticator;
+}
+
+export type RouteHandler = ((event: HttpEvent, context: Context) => Promise<HttpResult>) & { route: Route };
+
+function checkPlugins(route: Route, plugins: RoutePlugins): void {
+  if (route.write !== Boolean(plugins.rateLimiter)) {
+    throw new Error(`${route.handler}: the route table says write=${route.write}; pass a rateLimiter exactly for writes`);
+  }
+  const needsAuthenticator = route.auth !== 'jwt' && route.auth !== 'none';
+  if (needsAuthenticator !== Boolean(plugins.authenticate)) {
+    throw new Error(`${route.handler}: auth '${route.auth}' ${needsAuthenticator ? 'needs' : 'takes no'} authenticator`);
+  }
+}
+
+/** Builds the Lambda handler of the route served by `functions/<name>.ts`. */
+export function httpRoute<H extends RouteName>(
+  name: H,
+  handle: (request: RouteRequest<RouteOf<H>>) => Promise<HttpResult>,
+  plugins: RoutePlugins = {},
+): RouteHandler {
+  return buildRouteHandler(routeNamed(name), handle as (request: RouteRequest<unknown>) => Promise<HttpResult>, plugins);
+}
+
+/** The same, for a route given as a value (tests build handlers for routes with a forced behaviour). */
+export function buildRouteHandler(
+  route: Route,
+  handle: (request: RouteRequest<unknown>) => Promise<HttpResult>,
+  plugins: RoutePlugins = {},
+): RouteHandler {
+  // At cold start: a missing setting or a handler that does not match its route fails the init, by name.
+  requireStores(getConfig(), storesOf(route));
+  checkPlugins(route, plugins);
+  const metrics = metricsFor(route.handler);
+
+  const middlewares: PipelineMiddleware[] = [
+    requestContext(route.handler, metrics),
+    ...(tracingEnabled() ? [tracing(route.handler)] : []),
+    errorMapping(),
+    principal(route.auth, plugins.authenticate),
+    validate(route),
+    ...(plugins.rateLimiter ? [rateLimit(plugins.rateLimiter)] : []),
+  ];
+  const pipeline = middy<HttpEvent, HttpResult, Error, Context>().handler(async (event) => {
+    const state = stateOf({ event });
+    return handle({
+      principal: state.principal!,
+      params: state.params as undefined,
+      query: state.query as undefined,
+      body: state.body as undefined,
+      event,
+    });
+  });
+  for (const middleware of middlewares) pipeline.use(middleware as middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context>);
+
+  const handler = (event: HttpEvent, context: Context) => withMetrics(metrics, () => pipeline(event, context));
+  return Object.assign(handler, { route });
+}

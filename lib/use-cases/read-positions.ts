@@ -1,0 +1,28 @@
+/** Read positions: set one (never backwards, see read-positions/store.ts), or read it with the unread count. */
+import type { Principal } from '../auth/principal.js';
+import { authorizeChannel } from '../channels/access.js';
+import { NotFoundError } from '../errors.js';
+import { getMessageRecord } from '../messages/store.js';
+import { countLiveAfter } from '../messages/timeline.js';
+import { advancePosition, readPosition } from '../read-positions/store.js';
+
+/** Unread counts stop here (and say so): counting costs a row read per message. */
+export const UNREAD_CAP = 1000;
+
+export async function setReadPosition(principal: Principal, channelId: string, messageId: bigint): Promise<{ message_id: string }> {
+  await authorizeChannel(principal, channelId);
+  const message = await getMessageRecord(channelId, messageId);
+  if (!message) throw new NotFoundError('Message not found');
+  const stored = await advancePosition(channelId, principal.userId, messageId);
+  return { message_id: (stored ?? messageId).toString() };
+}
+
+export async function getReadPosition(
+  principal: Principal,
+  channelId: string,
+): Promise<{ message_id: string | null; unread_count: number; unread_capped: boolean }> {
+  await authorizeChannel(principal, channelId);
+  const position = await readPosition(channelId, principal.userId);
+  const { count, capped } = await countLiveAfter(channelId, position, UNREAD_CAP);
+  return { message_id: position === null ? null : position.toString(), unread_count: count, unread_capped: capped };
+}

@@ -1,0 +1,44 @@
+/**
+ * Full-text search within one channel (see search/index-store.ts for the matching and ranking), paged with
+ * an opaque cursor. Results come from Scylla, the source of truth, so an edit or delete not yet indexed never
+ * shows stale content.
+ */
+import type { Principal } from '../auth/principal.js';
+import { authorizeChannel } from '../channels/access.js';
+import { InvalidRequestError } from '../errors.js';
+import { toMessageView, type MessageView } from '../messages/model.js';
+import { getMessageRecord } from '../messages/store.js';
+import { searchIndex, type RankedMessageId } from '../search/index-store.js';
+
+function encodeCursor(cursor: RankedMessageId): string {
+  return Buffer.from(JSON.stringify([cursor.rank, cursor.id])).toString('base64url');
+}
+
+function decodeCursor(text: string): RankedMessageId {
+  try {
+    const [rank, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
+    if (typeof rank === 'number' && Number.isFinite(rank) && typeof id === 'string' && /^\d{1,19}$/.test(id)) return { rank, id };
+  } catch {
+    /* fall through */
+  }
+  throw new InvalidRequestError('cursor is not one this API issued', 'invalid_cursor');
+}
+
+export async function searchMessages(
+  principal: Principal,
+  channelId: string,
+  input: { q: string; limit: number; cursor?: string | undefined },
+): Promise<{ messages: MessageView[]; next_cursor: string | null }> {
+  const cursor = input.cursor ? decodeCursor(input.cursor) : undefined;
+  await authorizeChannel(principal, channelId);
+  // One more than the page, to know whether another page follows.
+  const hits = await searchIndex(channelId, input.q, input.limit + 1, cursor);
+  const page = hits.slice(0, input.limit);
+  const records = await Promise.all(page.map((hit) => getMessageRecord(channelId, BigInt(hit.id))));
+  const messages = records.filter((record) => record && !record.deleted).map((record) => toMessageView(record!));
+  const last = page[page.length - 1];
+  return {
+    messages,
+    next_cursor: hits.length > input.limit && last ? encodeCursor(last) : null,
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * Telegram: the webhook's secret check, ingestion, and reading a message by its Telegram ids. Ingestion
+ * stores each Telegram message exactly once, however many times and however concurrently the same update is
+ * delivered: the conditional insert into telegram_message_mapping decides the one writer; everyone else
+ * finds the mapping and, if the first writer died before writing the message, completes the same write
+ * (same derived id, same content).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Message, Update } from '@grammyjs/types';
+import type { Principal } from '../auth/principal.js';
+import { authorizeChannel } from '../channels/access.js';
+import { linkedChannel } from '../channels/telegram-links.js';
+import { NotFoundError, UnauthorizedError } from '../errors.js';
+import { bucketOf, snowflakeTime } from '../ids/snowflake.js';
+import { toMessageView, type MessageRecord, type MessageView } from '../messages/model.js';
+import { getMessageRecord, updateContent } from '../messages/store.js';
+import { reindex } from '../search/indexer.js';
+import { telegramContent } from '../telegram/content.js';
+import { isRepresentableDate } from '../telegram/ids.js';
+import { editTimestampMicros, messageOf, sentTimestampMicros, toMessageRecord } from '../telegram/message.js';
+import { claimTelegramMessage, findTelegramMessage, recordIngestion } from '../telegram/store.js';
+import { persistMessage } from './messages.js';
+
+/** Compares digests, so neither the secret's content nor its length leaks through timing. */
+export function secretMatches(presented: string | undefined, expected: string | undefined): boolean {
+  if (!expected || presented === undefined) return false;
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
+/** Throws 401 unless the header carries the configured secret (none configured: every call is refused). */
+export function checkWebhookSecret(secretHeader: string | undefined, expectedSecret: string | undefined): void {
+  if (!secretMatches(secretHeader, expectedSecret)) throw new UnauthorizedError('Wrong or missing X-Telegram-Bot-Api-Secret-Token');
+}
+
+export async function getByTelegramId(principal: Principal, telegramChatId: number, telegramMessageId: number): Promise<MessageView> {
+  const mapping = await findTelegramMessage(telegramChatId, telegramMessageId);
+  if (!mapping) throw new NotFoundError('No message was ingested with that Telegram chat and message id');
+  await authorizeChannel(principal, mapping.channelId);
+  const message = await getMessageRecord(mapping.channelId, mapping.messageId);
+  if (!message || message.deleted) throw new NotFoundError('Message not found');
+  return toMessageView(message);
+}
+
+export type IngestOutcome =
+  | { status: 'stored' | 'duplicate' | 'edited'; messageId: string }
+  | { status: 'skipped'; reason: string };
+
+async function replyTarget(message: Message, channelId: string): Promise<bigint | null> {
+  const parent = message.reply_to_message;
+  // In a forum, every message "replies" to the topic's creation message: that is the topic, not a reply.
+  if (!parent || parent.forum_topic_created) return null;
+  const mapping = await findTelegramMessage(message.chat.id, parent.message_id);
+  return mapping && mapping.channelId === channelId ? mapping.messageId : null;
+}
+
+async function applyEdit(record: MessageRecord, editDateSeconds: number): Promise<void> {
+  await updateContent(record.channelId, record.id, record.content, new Date(editDateSeconds * 1000), editTimestampMicros(editDateSeconds));
+  const stored = await getMessageRecord(record.channelId, record.id);
+  if (stored && !stored.deleted) await reindex(stored);
+}
+
+export async function ingestUpdate(update: Update): Promise<IngestOutcome> {
+  const carried = messageOf(update);
+  if (!carried) return { status: 'skipped', reason: 'no message in this update' };
+  const { message, edit } = carried;
+  if (message.message_id <= 0) return { status: 'skipped', reason: 'ephemeral or scheduled message' };
+  const channelId = await linkedChannel(message.chat.id);
+  if (!channelId) return { status: 'skipped', reason: 'chat not linked to a channel' };
+  if (!isRepresentableDate(message.date)) return { status: 'skipped', reason: 'sent before the Snowflake epoch (2024-01-01)' };
+  const content = telegramContent(message);
+  if (content === undefined) return { status: 'skipped', reason: 'service message' };
+
+  const record = toMessageRecord(message, channelId, content, await replyTarget(message, channelId), edit);
+  const { claimed, mapping } = await claimTelegramMessage(message.chat.id, message.message_id, {
+    channelId,
+    bucket: bucketOf(record.id),
+    messageId: record.id,
+  });
+  const stored = { ...record, id: mapping.messageId };
+  if (claimed) {
+    await persistMessage(stored, sentTimestampMicros(message));
+    await recordIngestion(channelId, message.chat.id, message.message_id, stored.id, snowflakeTime(record.id), true);
+  } else if (!(await getMessageRecord(channelId, stored.id))) {
+    // The first writer claimed the mapping and has not written the message (it died, or is still at it):
+    // write the same row ourselves. The count is left to the claimer (or, if it died, to the reconciler),
+    // since a counter must move once.
+    await persistMessage(stored, sentTimestampMicros(message));
+    await recordIngestion(channelId, message.chat.id, message.message_id, stored.id, snowflakeTime(record.id), false);
+  }
+  if (edit && message.edit_date) {
+    await applyEdit(stored, message.edit_date);
+    return { status: 'edited', messageId: stored.id.toString() };
+  }
+  return { status: claimed ? 'stored' : 'duplicate', messageId: stored.id.toString() };
+}
