@@ -37,6 +37,7 @@ export default defineConfig({
         test: {
           name: 'infra',
           include: ['test/infra/**/*.test.ts'],
+          setupFiles: ['test/support/placeholder-settings.ts'],
           pool: 'forks',
           testTimeout: 120_000,
           hookTimeout: 120_000,

@@ -47,10 +47,10 @@ type Declared<H extends string, R extends RouteInput> = Omit<Route, keyof R | 'h
 
 /* The handler name is a separate argument so its literal type survives: handlers look their route up by it. */
 const read = <H extends string, R extends RouteInput>(handler: H, route: R): Declared<H, R> =>
-  ({ write: false, auth: 'jwt', secrets: [], memoryMb: 256, timeoutSeconds: 10, ...route, handler }) as Declared<H, R>;
+  ({ write: false, auth: 'jwt', secrets: [], memoryMb: 256, timeoutSeconds: 10, ...route, handler });
 const write = <H extends string, R extends RouteInput>(handler: H, route: R): Declared<H, R & { write: true }> => read(handler, { ...route, write: true as const });
 const open = <H extends string, R extends RouteInput>(handler: H, route: R): Declared<H, R> =>
-  read(handler, { auth: 'none' as const, memoryMb: 128, timeoutSeconds: 3, ...route }) as Declared<H, R>;
+  read(handler, { auth: 'none' as const, memoryMb: 128, timeoutSeconds: 3, ...route });
 
 const SP: StoreName[] = ['scylla', 'postgres'];
 

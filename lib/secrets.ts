@@ -36,13 +36,22 @@ export async function resolveScyllaCredentials(
   return { username: parsed.username, password: parsed.password };
 }
 
+/** The fields of an RDS-managed database secret that the URL is built from. */
+interface RdsSecret {
+  username?: string;
+  password?: string;
+  host?: string;
+  port?: number;
+  dbname?: string;
+}
+
 export async function resolveDatabaseUrl(config: Config['postgres']): Promise<string> {
   if (config.url) return config.url;
   if (!config.urlSecretArn) throw new Error('DATABASE_URL is not configured');
   const secret = await fetchSecret(config.urlSecretArn);
   // An RDS-managed secret is JSON; a hand-made one may be the URL itself.
   if (!secret.trim().startsWith('{')) return secret.trim();
-  const fields = JSON.parse(secret) as Record<string, unknown>;
+  const fields = JSON.parse(secret) as RdsSecret;
   const user = encodeURIComponent(String(fields.username));
   const password = encodeURIComponent(String(fields.password));
   return `postgres://${user}:${password}@${String(fields.host)}:${String(fields.port ?? 5432)}/${String(fields.dbname ?? 'postgres')}`;

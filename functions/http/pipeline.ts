@@ -63,7 +63,7 @@ export function httpRoute<H extends RouteName>(
   handle: (request: RouteRequest<RouteOf<H>>) => Promise<HttpResult>,
   plugins: RoutePlugins = {},
 ): RouteHandler {
-  return buildRouteHandler(routeNamed(name), handle as (request: RouteRequest<unknown>) => Promise<HttpResult>, plugins);
+  return buildRouteHandler(routeNamed(name), handle, plugins);
 }
 
 /** The same, for a route given as a value (tests build handlers for routes with a forced behaviour). */
@@ -95,7 +95,7 @@ export function buildRouteHandler(
       event,
     });
   });
-  for (const middleware of middlewares) pipeline.use(middleware as middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context>);
+  for (const middleware of middlewares) pipeline.use(middleware);
 
   const handler = (event: HttpEvent, context: Context) => withMetrics(metrics, () => pipeline(event, context));
   return Object.assign(handler, { route });

@@ -6,8 +6,21 @@ import { MessagesStack, type MessagesStackProps } from './messages-stack.js';
 import { acknowledgeNagFindings } from './nag.js';
 
 const app = new App();
-const context = (name: string): string | undefined => app.node.tryGetContext(name) ?? undefined;
+const context = (name: string): string | undefined => {
+  const value: unknown = app.node.tryGetContext(name);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw new Error(`context ${name} must be a string`);
+  return String(value);
+};
 const list = (name: string): string[] | undefined => context(name)?.split(',').map((item) => item.trim());
+/** `-c name=true|false` arrives as a string, a cdk.json entry as a boolean. */
+const flag = (name: string): boolean | undefined => {
+  const value: unknown = app.node.tryGetContext(name);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new Error(`Context ${name} must be true or false, not ${JSON.stringify(value)}`);
+};
 
 const settings: MessagesStackProps['settings'] = {
   jwtIssuer: context('jwtIssuer'),
@@ -29,6 +42,8 @@ const settings: MessagesStackProps['settings'] = {
   telegramHistoryUrl: context('telegramHistoryUrl'),
   alarmEmail: context('alarmEmail'),
   logRetentionDays: context('logRetentionDays') ? Number(context('logRetentionDays')) : undefined,
+  metricsNamespace: context('metricsNamespace'),
+  tracing: flag('tracing'),
 };
 
 const stack = new MessagesStack(app, context('stackName') ?? 'MessageStore', {

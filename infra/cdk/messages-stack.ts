@@ -1,7 +1,8 @@
 /**
  * The service in one stack: the HTTP API with its JWT authorizer, one Lambda per route of the route table,
  * the migration custom resource, secrets, network placement for reaching a Scylla cluster and PostgreSQL
- * in a VPC, and log retention.
+ * in a VPC, log retention, and the observability (alarms, dashboard, tracing) over the metrics the
+ * functions emit.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -11,20 +12,20 @@ import { HttpApi, HttpMethod, HttpNoneAuthorizer, HttpStage, CorsHttpMethod } fr
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { migrateFunction, reconcileFunction, routes } from '../../functions/routes.js';
-import { OperationFunction, projectRoot, type StoreWiring } from './operation-function.js';
+import { migrateFunction, reconcileFunction, routes, storesOf, type Route } from '../../functions/routes.js';
+import { OperationFunction, projectRoot, SERVICE_NAME, type StoreWiring, type Telemetry } from './operation-function.js';
+import { Observability, pascal } from './observability.js';
+
+/** The route table as the stack reads it: every field, nothing chosen by handler name. */
+const httpRoutes: readonly Route[] = routes;
 
 export interface MessagesStackProps extends StackProps {
   /** From context; CloudFormation parameters are used where a value is not given. */
@@ -48,8 +49,14 @@ export interface MessagesStackProps extends StackProps {
     telegramHistoryUrl?: string;
     alarmEmail?: string;
     logRetentionDays?: number;
+    /** METRICS_NAMESPACE of every function, and the namespace the alarms and dashboard read. Default `ChatMessages`. */
+    metricsNamespace?: string;
+    /** Active X-Ray tracing and TRACING_ENABLED=true on every function. Default true. */
+    tracing?: boolean;
   };
 }
+
+export const DEFAULT_METRICS_NAMESPACE = 'ChatMessages';
 
 /** A hash of every migration file: a changed or added file changes it, and CloudFormation re-runs the resource. */
 export function migrationsHash(): string {
@@ -67,50 +74,30 @@ export function migrationsHash(): string {
 export class MessagesStack extends Stack {
   readonly api: HttpApi;
   readonly functions = new Map<string, OperationFunction>();
-  alarmTopic!: sns.Topic;
+  readonly observability: Observability;
+  readonly telemetry: Telemetry;
+
+  get alarmTopic(): sns.ITopic {
+    return this.observability.alarmTopic;
+  }
 
   /**
-   * Alarms to one SNS topic: any function error or throttle, API 5xx and 4xx surges, and any reconciler
-   * failure (its errors, or no successful run for 30 minutes).
+   * A new dead-letter queue (SQS, encrypted, TLS only, kept 14 days) with its alarm on any visible message
+   * and its line on the dashboard. Every DLQ of this stack is made here, so none goes unwatched.
    */
-  private addAlarms(email: string | undefined, reconcile: OperationFunction): void {
-    const key = new kms.Key(this, 'AlarmTopicKey', { enableKeyRotation: true, description: 'Encrypts the alarm topic' });
-    key.grantEncryptDecrypt(new iam.ServicePrincipal('cloudwatch.amazonaws.com'));
-    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { displayName: 'Message store alarms', masterKey: key, enforceSSL: true });
-    if (email) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(email));
-    const action = new cloudwatchActions.SnsAction(this.alarmTopic);
-    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string, missing = cloudwatch.TreatMissingData.NOT_BREACHING) => {
-      const created = new cloudwatch.Alarm(this, id, {
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: missing,
-        alarmDescription: description,
-      });
-      created.addAlarmAction(action);
-      return created;
-    };
-    for (const [handler, operation] of this.functions) {
-      const period = Duration.minutes(5);
-      alarm(`${pascal(handler)}Errors`, operation.function.metricErrors({ period, statistic: 'Sum' }), 1, `${handler}: invocation errors`);
-      alarm(`${pascal(handler)}Throttles`, operation.function.metricThrottles({ period, statistic: 'Sum' }), 1, `${handler}: throttled invocations`);
-    }
-    alarm('Api5xx', this.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }), 5, 'API answered 5xx (stores down or a bug)');
-    alarm('Api4xxSurge', this.api.metricClientError({ period: Duration.minutes(5), statistic: 'Sum' }), 1000, 'Unusual number of 4xx (abuse or a broken client)');
-    new cloudwatch.Alarm(this, 'ReconcilerNotRunning', {
-      metric: reconcile.function.metricInvocations({ period: Duration.minutes(30), statistic: 'Sum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      alarmDescription: 'The scheduled reconciler has not run for 30 minutes',
-    }).addAlarmAction(action);
+  addDeadLetterQueue(id: string, purpose: string): sqs.Queue {
+    return this.observability.addDeadLetterQueue(id, purpose);
   }
 
   constructor(scope: Construct, id: string, props: MessagesStackProps) {
     super(scope, id, props);
     const settings = props.settings;
+    this.telemetry = { metricsNamespace: settings.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE, tracing: settings.tracing ?? true };
+    this.observability = new Observability(this, {
+      alarmEmail: settings.alarmEmail,
+      metricsNamespace: this.telemetry.metricsNamespace,
+      service: SERVICE_NAME,
+    });
     const setting = (name: string, value: string | undefined, description: string) =>
       value ?? new CfnParameter(this, name, { type: 'String', description }).valueAsString;
 
@@ -192,7 +179,11 @@ export class MessagesStack extends Stack {
         postgres: [{ envName: 'DATABASE_URL_SECRET_ARN', secret: databaseUrl }],
         redis: [{ envName: 'UPSTASH_REDIS_REST_TOKEN_SECRET_ARN', secret: upstashToken }],
       },
+      extraSecrets: {
+        telegramWebhookSecret: { envName: 'TELEGRAM_WEBHOOK_SECRET_ARN', secret: telegramWebhookSecret },
+      },
     };
+    const telemetry = this.telemetry;
     const logRetention = (settings.logRetentionDays ?? 30) as logs.RetentionDays;
 
     const jwtIssuer = setting('JwtIssuer', settings.jwtIssuer, 'The JWT issuer URL (its /.well-known/openid-configuration names the JWKS)');
@@ -230,15 +221,17 @@ export class MessagesStack extends Stack {
       }),
     };
 
-    for (const route of routes) {
+    for (const route of httpRoutes) {
       const operation = new OperationFunction(this, pascal(route.handler), {
         handler: route.handler,
-        stores: route.stores,
+        // A write also reaches Redis for its rate limit.
+        stores: storesOf(route),
+        secrets: route.secrets,
         memoryMb: route.memoryMb,
         timeoutSeconds: route.timeoutSeconds,
         wiring,
+        telemetry,
         logRetention,
-        environment: route.handler === 'telegram-webhook' ? { TELEGRAM_WEBHOOK_SECRET_ARN: telegramWebhookSecret.secretArn } : {},
       });
       this.functions.set(route.handler, operation);
       this.api.addRoutes({
@@ -248,12 +241,11 @@ export class MessagesStack extends Stack {
         authorizer: route.auth === 'jwt' ? authorizer : new HttpNoneAuthorizer(),
       });
     }
-    const webhook = this.functions.get('telegram-webhook');
-    if (webhook) telegramWebhookSecret.grantRead(webhook.function);
 
     const migrate = new OperationFunction(this, 'Migrate', {
       ...migrateFunction,
       wiring,
+      telemetry,
       logRetention,
       environment: { MIGRATIONS_DIR: '/var/task/cql' },
       commandHooks: {
@@ -275,11 +267,16 @@ export class MessagesStack extends Stack {
     });
 
     const botToken = importedOrNew('TelegramBotToken', settings.telegramBotTokenSecretArn, 'The Telegram bot token (for getWebhookInfo)');
+    // Scheduled runs that EventBridge could not deliver, and invocations that failed every asynchronous
+    // attempt, land here (a later run resumes from its checkpoints; the message says which run was lost).
+    const reconcileDeadLetters = this.addDeadLetterQueue('ReconcileDeadLetterQueue', 'reconciler runs that were never delivered or failed every attempt');
     const reconcile = new OperationFunction(this, 'Reconcile', {
       ...reconcileFunction,
       wiring,
+      telemetry,
       logRetention,
       reservedConcurrency: 1,
+      deadLetterQueue: reconcileDeadLetters,
       environment: {
         TELEGRAM_BOT_TOKEN_SECRET_ARN: botToken.secretArn,
         ...(settings.telegramHistoryUrl ? { TELEGRAM_HISTORY_URL: settings.telegramHistoryUrl } : {}),
@@ -290,16 +287,12 @@ export class MessagesStack extends Stack {
     new events.Rule(this, 'ReconcileSchedule', {
       description: 'Reconciles Telegram sync state, drains the search backlog, repairs reaction counters',
       schedule: events.Schedule.rate(Duration.minutes(reconcileFunction.scheduleMinutes)),
-      targets: [new targets.LambdaFunction(reconcile.function, { retryAttempts: 0 })],
+      targets: [new targets.LambdaFunction(reconcile.function, { retryAttempts: 0, deadLetterQueue: reconcileDeadLetters })],
     });
 
-    this.addAlarms(settings.alarmEmail, reconcile);
+    this.observability.watch({ api: this.api, routes: httpRoutes, functions: this.functions, reconcile });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new CfnOutput(this, 'TelegramWebhookSecretArn', { value: telegramWebhookSecret.secretArn });
   }
-}
-
-function pascal(kebab: string): string {
-  return kebab.replace(/(^|-)(\w)/g, (_, __, char: string) => char.toUpperCase());
 }

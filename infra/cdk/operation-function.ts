@@ -1,7 +1,8 @@
 /**
  * One construct fixes what every Lambda of this service shares: Node 22 on arm64, esbuild bundling (ESM,
  * minified, source maps), a log group with retention, VPC placement when it reaches Scylla or PostgreSQL,
- * and exactly the secrets and settings of the stores it uses.
+ * exactly the secrets and settings of the stores it uses and of the extra secrets it declares, the metrics
+ * namespace, and X-Ray tracing when it is on.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -9,13 +10,22 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import type { StoreName } from '../../lib/config.js';
-import { ALIASES, ESM_REQUIRE_BANNER, EXTERNAL_MODULES, projectRoot } from './bundling.js';
+import type { ExtraSecret } from '../../functions/routes.js';
+import { ALIASES, buildDefines, ESM_REQUIRE_BANNER, EXTERNAL_MODULES, projectRoot } from './bundling.js';
 
 export { projectRoot };
 
+/** POWERTOOLS_SERVICE_NAME of every function, and the `service` dimension of every metric they emit. */
+export const SERVICE_NAME = 'messages';
+
+export interface SecretWiring {
+  envName: string;
+  secret: secretsmanager.ISecret;
+}
 
 export interface StoreWiring {
   vpc: ec2.IVpc;
@@ -23,19 +33,34 @@ export interface StoreWiring {
   /** Plain settings per store, e.g. SCYLLA_CONTACT_POINTS. */
   environment: Record<StoreName, Record<string, string>>;
   /** Secrets per store; a function may read only those of the stores it uses. */
-  secrets: Record<StoreName, { envName: string; secret: secretsmanager.ISecret }[]>;
+  secrets: Record<StoreName, SecretWiring[]>;
+  /** Secrets beyond the stores', each read only by the functions that declare it in the route table. */
+  extraSecrets: Record<ExtraSecret, SecretWiring>;
+}
+
+/** What every function of the stack shares about metrics and tracing. */
+export interface Telemetry {
+  /** METRICS_NAMESPACE: the CloudWatch namespace the functions emit their EMF metrics in. */
+  metricsNamespace: string;
+  /** Active X-Ray tracing on the function and TRACING_ENABLED=true for Powertools Tracer; off: neither. */
+  tracing: boolean;
 }
 
 export interface OperationFunctionProps {
   handler: string;
+  /** Every store the function reaches (for an HTTP route: `storesOf(route)`). */
   stores: StoreName[];
+  secrets: ExtraSecret[];
   memoryMb: number;
   timeoutSeconds: number;
   wiring: StoreWiring;
+  telemetry: Telemetry;
   logRetention: logs.RetentionDays;
   environment?: Record<string, string>;
   commandHooks?: ICommandHooks;
   reservedConcurrency?: number;
+  /** Receives asynchronous invocations that failed every attempt. */
+  deadLetterQueue?: sqs.IQueue;
 }
 
 export class OperationFunction extends Construct {
@@ -47,13 +72,17 @@ export class OperationFunction extends Construct {
     const environment: Record<string, string> = {
       NODE_OPTIONS: '--enable-source-maps',
       LOG_LEVEL: 'INFO',
-      POWERTOOLS_SERVICE_NAME: 'messages',
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      METRICS_NAMESPACE: props.telemetry.metricsNamespace,
+      ...(props.telemetry.tracing ? { TRACING_ENABLED: 'true' } : {}),
       ...props.environment,
     };
-    for (const store of props.stores) {
-      Object.assign(environment, props.wiring.environment[store]);
-      for (const { envName, secret } of props.wiring.secrets[store]) environment[envName] = secret.secretArn;
-    }
+    const secrets = [
+      ...props.stores.flatMap((store) => props.wiring.secrets[store]),
+      ...props.secrets.map((name) => props.wiring.extraSecrets[name]),
+    ];
+    for (const store of props.stores) Object.assign(environment, props.wiring.environment[store]);
+    for (const { envName, secret } of secrets) environment[envName] = secret.secretArn;
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -68,7 +97,8 @@ export class OperationFunction extends Construct {
       environment,
       logGroup,
       reservedConcurrentExecutions: props.reservedConcurrency,
-      tracing: lambda.Tracing.ACTIVE,
+      ...(props.telemetry.tracing ? { tracing: lambda.Tracing.ACTIVE } : {}),
+      ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       ...(needsVpc
         ? {
             vpc: props.wiring.vpc,
@@ -87,12 +117,11 @@ export class OperationFunction extends Construct {
         mainFields: ['module', 'main'],
         externalModules: EXTERNAL_MODULES,
         banner: ESM_REQUIRE_BANNER,
+        define: buildDefines(props.telemetry.tracing),
         esbuildArgs: Object.fromEntries(Object.entries(ALIASES).map(([name, path]) => [`--alias:${name}`, path])),
         commandHooks: props.commandHooks,
       },
     });
-    for (const store of props.stores) {
-      for (const { secret } of props.wiring.secrets[store]) secret.grantRead(this.function);
-    }
+    for (const { secret } of secrets) secret.grantRead(this.function);
   }
 }

@@ -253,18 +253,19 @@ export async function startNode(spec: NodeSpec, options: StartOptions = {}): Pro
   });
   child.unref();
   if (child.pid) writeFileSync(pidFile(spec.cluster, spec.index), String(child.pid));
-  let exitCode: number | null = null;
+  // Set by the listener; an object so the loop below does not narrow it to its initial value.
+  const exited: { code?: number } = {};
   child.once('exit', (code) => {
-    exitCode = code ?? -1;
+    exited.code = code ?? -1;
   });
 
   const address = nodeAddress(spec.index);
   const deadline = Date.now() + (options.timeoutMs ?? 180_000);
   log(`local-store: starting Cassandra node ${spec.index} on ${address}:${CQL_PORT} (heap ${heap})…`);
   while (Date.now() < deadline) {
-    if (exitCode !== null) {
+    if (exited.code !== undefined) {
       throw new Error(
-        `local-store: Cassandra node ${spec.index} exited with code ${exitCode} during start-up. Log tail (${logFile(spec.cluster, spec.index)}):\n${logTail(spec.cluster, spec.index)}`,
+        `local-store: Cassandra node ${spec.index} exited with code ${exited.code} during start-up. Log tail (${logFile(spec.cluster, spec.index)}):\n${logTail(spec.cluster, spec.index)}`,
       );
     }
     if (await tcpPortOpen(address)) {

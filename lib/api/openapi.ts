@@ -56,7 +56,7 @@ const pathParameter = {
 } as Record<string, object>;
 
 function inputSchema(schema: z.ZodMiniType): Record<string, unknown> {
-  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 }
 
 function operation(route: DocumentedRoute) {

@@ -31,10 +31,10 @@ export async function getChannelMetadata(channelId: string): Promise<ChannelReco
   const last = row.get('last_message_id') as cassandra.types.Long | null;
   return {
     id: String(row.get('channel_id')),
-    name: row.get('name'),
+    name: row.get('name') as string,
     ownerId: String(row.get('owner_id')),
     telegramChatId: telegram ? telegram.toNumber() : null,
-    createdAt: row.get('created_at'),
+    createdAt: row.get('created_at') as Date,
     lastMessageId: last ? BigInt(last.toString()) : null,
   };
 }

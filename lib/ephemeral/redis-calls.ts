@@ -24,7 +24,7 @@ export async function mget(keys: string[]): Promise<(string | null)[]> {
     if (keys.length <= MGET_CHUNK) return redis.mget<(string | null)[]>(...keys);
     const pipeline = redis.pipeline();
     for (let start = 0; start < keys.length; start += MGET_CHUNK) pipeline.mget(...keys.slice(start, start + MGET_CHUNK));
-    return ((await pipeline.exec()) as (string | null)[][]).flat();
+    return (await pipeline.exec<(string | null)[][]>()).flat();
   }, keys.map(() => null));
 }
 

@@ -45,7 +45,7 @@ export async function migrateSql(
           await client.query('COMMIT');
         } catch (error) {
           await client.query('ROLLBACK');
-          throw new Error(`sql: migration ${migration.version}_${migration.name} failed: ${(error as Error).message}`);
+          throw new Error(`sql: migration ${migration.version}_${migration.name} failed: ${(error as Error).message}`, { cause: error });
         }
       }
       return { applied: pending.map((migration) => migration.version), alreadyApplied: rows.map((row) => row.version) };

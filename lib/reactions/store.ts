@@ -83,7 +83,10 @@ export async function countReactionRows(channelId: string, messageId: bigint): P
   const counts = new Map<string, number>();
   const pages = readPages('SELECT emoji FROM message_reactions WHERE channel_id = ? AND message_id = ?', [channelId, toLong(messageId)], 5000);
   for await (const rows of pages) {
-    for (const row of rows) counts.set(row.get('emoji'), (counts.get(row.get('emoji')) ?? 0) + 1);
+    for (const row of rows) {
+      const emoji = row.get('emoji') as string;
+      counts.set(emoji, (counts.get(emoji) ?? 0) + 1);
+    }
   }
   return counts;
 }

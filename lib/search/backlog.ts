@@ -31,7 +31,7 @@ export async function backlogBatch(shard: number, limit: number): Promise<Backlo
   const result = await read('SELECT entry_id, channel_id, message_id, operation FROM search_index_backlog WHERE shard = ? LIMIT ?', [shard, limit]);
   return result.rows.map((row) => ({
     shard,
-    entryId: row.get('entry_id'),
+    entryId: row.get('entry_id') as cassandra.types.TimeUuid,
     channelId: String(row.get('channel_id')),
     messageId: BigInt((row.get('message_id') as cassandra.types.Long).toString()),
     operation: row.get('operation') as IndexOperation,

@@ -141,7 +141,7 @@ export async function measureMemory(env: Record<string, string>, fixture: { chan
       { ...env, BENCH_EVENT: JSON.stringify(event) },
     );
     out[handler] = { peakRssMb: round(result.peakRssMb!, 1), requests: result.requests!, heapUsedMb: round(result.heapUsedMb!, 1) };
-    say(`  ${handler}: peak RSS ${out[handler]!.peakRssMb} MB over ${result.requests} requests`);
+    say(`  ${handler}: peak RSS ${out[handler].peakRssMb} MB over ${result.requests} requests`);
   }
   return out;
 }

@@ -34,7 +34,7 @@ export async function measureHttpThroughput(channelId: string, userId: string, s
         `${server.url}/channels/${channelId}/messages`,
       ]);
       out[connections] = { perSecond: round(result.requests.average, 0), p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx };
-      say(`  HTTP c=${connections}: ${out[connections]!.perSecond}/s, p99 ${result.latency.p99} ms`);
+      say(`  HTTP c=${connections}: ${out[connections].perSecond}/s, p99 ${result.latency.p99} ms`);
     }
   } finally {
     await server.close();

@@ -204,7 +204,7 @@ try {
       rawP50: round(rawResult.summary.p50),
       rawP99: round(rawResult.summary.p99),
     };
-    log(`  ${op}: handler p99 ${concurrency8[op]!.p99} ms, raw p99 ${concurrency8[op]!.rawP99} ms`);
+    log(`  ${op}: handler p99 ${concurrency8[op].p99} ms, raw p99 ${concurrency8[op].rawP99} ms`);
   }
   results.concurrency8 = concurrency8;
 

@@ -2,11 +2,17 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { migrateFunction, reconcileFunction, routes } from '../../functions/routes.js';
+import { migrateFunction, reconcileFunction, routes, storesOf, type BackgroundFunction, type Route } from '../../functions/routes.js';
 import { MessagesStack, migrationsHash } from '../../infra/cdk/messages-stack.js';
 
 let template: Template;
 let stack: MessagesStack;
+const table: readonly Route[] = routes;
+/** Every function with the stores it must be wired to: a route's `storesOf`, a background function's stores. */
+const everyFunction: (BackgroundFunction & { wired: string[] })[] = [
+  ...table.map((route) => ({ ...route, wired: storesOf(route) })),
+  ...[migrateFunction, reconcileFunction].map((fn) => ({ ...fn, wired: fn.stores })),
+];
 
 beforeAll(() => {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -21,11 +27,11 @@ const SECRET_OF_STORE: Record<string, string> = {
   scylla: 'ScyllaCredentials',
   postgres: 'DatabaseUrl',
   redis: 'UpstashToken',
-  'telegram-webhook': 'TelegramWebhookSecret',
+  telegramWebhookSecret: 'TelegramWebhookSecret',
   'telegram-bot': 'TelegramBotToken',
 };
-/** Secrets a function reads beyond its stores'. */
-const EXTRA_SECRETS: Record<string, string[]> = { 'telegram-webhook': ['telegram-webhook'], reconcile: ['telegram-bot'] };
+/** Secrets a function reads beyond its stores' and the route table's `secrets`. */
+const OWN_SECRETS: Record<string, string[]> = { reconcile: ['telegram-bot'] };
 
 function logicalIdOf(handler: string): string {
   const fn = stack.functions.get(handler)!.function;
@@ -36,8 +42,8 @@ describe('MessagesStack', () => {
   it('routes every entry of the route table, with the JWT authorizer exactly where the table says', () => {
     const routeResources = template.findResources('AWS::ApiGatewayV2::Route');
     const byKey = new Map(Object.values(routeResources).map((resource) => [resource.Properties.RouteKey, resource.Properties]));
-    expect(byKey.size).toBe(routes.length);
-    for (const route of routes) {
+    expect(byKey.size).toBe(table.length);
+    for (const route of table) {
       const deployed = byKey.get(`${route.method} ${route.path}`);
       expect(deployed, `${route.method} ${route.path}`).toBeDefined();
       expect(deployed.AuthorizationType).toBe(route.auth === 'jwt' ? 'JWT' : 'NONE');
@@ -54,7 +60,7 @@ describe('MessagesStack', () => {
   });
 
   it('deploys one Node 22 arm64 function per operation with the route table memory and timeout', () => {
-    for (const route of [...routes, migrateFunction, reconcileFunction]) {
+    for (const route of everyFunction) {
       const properties = template.toJSON().Resources[logicalIdOf(route.handler)].Properties;
       expect(properties.Runtime).toBe('nodejs22.x');
       expect(properties.Architectures).toEqual(['arm64']);
@@ -65,13 +71,13 @@ describe('MessagesStack', () => {
     }
   });
 
-  it('hands each function the settings and secrets of its stores and no others', () => {
+  it('hands each function the settings and secrets of its stores and of its declared secrets, and no others', () => {
     const resources = template.toJSON().Resources;
-    for (const route of [...routes, migrateFunction, reconcileFunction]) {
+    for (const route of everyFunction) {
       const variables = resources[logicalIdOf(route.handler)].Properties.Environment.Variables;
-      expect('SCYLLA_CREDENTIALS_SECRET_ARN' in variables, route.handler).toBe(route.stores.includes('scylla'));
-      expect('DATABASE_URL_SECRET_ARN' in variables, route.handler).toBe(route.stores.includes('postgres'));
-      expect('UPSTASH_REDIS_REST_TOKEN_SECRET_ARN' in variables, route.handler).toBe(route.stores.includes('redis'));
+      expect('SCYLLA_CREDENTIALS_SECRET_ARN' in variables, route.handler).toBe(route.wired.includes('scylla'));
+      expect('DATABASE_URL_SECRET_ARN' in variables, route.handler).toBe(route.wired.includes('postgres'));
+      expect('UPSTASH_REDIS_REST_TOKEN_SECRET_ARN' in variables, route.handler).toBe(route.wired.includes('redis'));
       const role = resources[logicalIdOf(route.handler)].Properties.Role['Fn::GetAtt'][0];
       const policies = Object.values(resources).filter(
         (resource: any) => resource.Type === 'AWS::IAM::Policy' && resource.Properties.Roles.some((r: any) => r.Ref === role),
@@ -84,14 +90,64 @@ describe('MessagesStack', () => {
         .map((resource: any) => String(resource.Ref))
         .map((ref: string) => Object.entries(SECRET_OF_STORE).find(([, prefix]) => ref.startsWith(prefix))?.[0] ?? ref)
         .sort();
-      expect(readable, route.handler).toEqual([...route.stores, ...(EXTRA_SECRETS[route.handler] ?? [])].sort());
+      expect(readable, route.handler).toEqual([...route.wired, ...route.secrets, ...(OWN_SECRETS[route.handler] ?? [])].sort());
     }
   });
 
-  it('declares in the route table exactly the stores each handler requires', async () => {
-    for (const route of routes) {
-      const module = (await import(`../../functions/${route.handler}.ts`)) as { handler: { stores: string[] } };
-      expect([...module.handler.stores].sort(), route.handler).toEqual([...route.stores].sort());
+  it('gives TELEGRAM_WEBHOOK_SECRET_ARN to exactly the functions whose route table entry declares the secret', () => {
+    const resources = template.toJSON().Resources;
+    const declaring = everyFunction.filter((fn) => fn.secrets.includes('telegramWebhookSecret')).map((fn) => fn.handler);
+    expect(declaring.length).toBeGreaterThan(0);
+    for (const fn of everyFunction) {
+      const variables = resources[logicalIdOf(fn.handler)].Properties.Environment.Variables;
+      expect('TELEGRAM_WEBHOOK_SECRET_ARN' in variables, fn.handler).toBe(declaring.includes(fn.handler));
+    }
+  });
+
+  it('reads the secret declaration from the table, not the handler name', () => {
+    const secretsOf = (handler: string) => table.find((route) => route.handler === handler)!.secrets;
+    const saved = { webhook: secretsOf('telegram-webhook'), channel: secretsOf('get-channel') };
+    const set = (handler: string, secrets: Route['secrets']) => Object.assign(table.find((route) => route.handler === handler)!, { secrets });
+    let moved: MessagesStack;
+    try {
+      set('telegram-webhook', []);
+      set('get-channel', ['telegramWebhookSecret']);
+      moved = new MessagesStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Moved', {
+        settings: { jwtIssuer: 'https://issuer.example/', jwtAudience: 'messages-api', scyllaContactPoints: '10.0.0.1', scyllaLocalDc: 'dc1', upstashUrl: 'https://example.upstash.io' },
+      });
+    } finally {
+      set('telegram-webhook', saved.webhook);
+      set('get-channel', saved.channel);
+    }
+    const resources = Template.fromStack(moved).toJSON().Resources;
+    const variablesOf = (handler: string) =>
+      resources[moved.getLogicalId(moved.functions.get(handler)!.function.node.defaultChild as never)].Properties.Environment.Variables;
+    expect(variablesOf('get-channel').TELEGRAM_WEBHOOK_SECRET_ARN).toBeDefined();
+    expect(variablesOf('telegram-webhook').TELEGRAM_WEBHOOK_SECRET_ARN).toBeUndefined();
+  });
+
+  it('wires Redis (URL, token secret and its read grant) into every write route, for its rate limit', () => {
+    const resources = template.toJSON().Resources;
+    const writes = table.filter((route) => route.write);
+    expect(writes.length).toBeGreaterThan(0);
+    for (const route of writes) {
+      const properties = resources[logicalIdOf(route.handler)].Properties;
+      expect(properties.Environment.Variables.UPSTASH_REDIS_REST_URL, route.handler).toBe('https://example.upstash.io');
+      expect(properties.Environment.Variables.UPSTASH_REDIS_REST_TOKEN_SECRET_ARN, route.handler).toEqual({ Ref: expect.stringMatching(/^UpstashToken/) });
+      const role = properties.Role['Fn::GetAtt'][0];
+      const grants = Object.values(resources)
+        .filter((resource: any) => resource.Type === 'AWS::IAM::Policy' && resource.Properties.Roles.some((r: any) => r.Ref === role))
+        .flatMap((policy: any) => policy.Properties.PolicyDocument.Statement)
+        .filter((statement: any) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'))
+        .flatMap((statement: any) => [statement.Resource].flat().map((resource: any) => String(resource.Ref)));
+      expect(grants.some((ref: string) => ref.startsWith('UpstashToken')), route.handler).toBe(true);
+    }
+  });
+
+  it('deploys each route to the entry file that serves that very route table entry', async () => {
+    for (const route of table) {
+      const module = (await import(`../../functions/${route.handler}.ts`)) as { handler: { route: Route } };
+      expect(module.handler.route, route.handler).toBe(route);
     }
   });
 
@@ -115,7 +171,7 @@ describe('MessagesStack', () => {
 
   it('keeps logs for a bounded time and the functions egress only to the stores', () => {
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-    expect(groups.length).toBeGreaterThanOrEqual(routes.length + 1);
+    expect(groups.length).toBeGreaterThanOrEqual(table.length + 1);
     for (const group of groups) expect(group.Properties.RetentionInDays).toBe(30);
     template.hasResourceProperties('AWS::EC2::SecurityGroup', {
       SecurityGroupEgress: Match.arrayWith([Match.objectLike({ FromPort: 9042, ToPort: 9042 })]),

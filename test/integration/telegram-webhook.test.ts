@@ -57,8 +57,8 @@ describe('Telegram webhook', () => {
     const { owner, channelId, chatId } = await linkedChannel(api);
     const original = textMessage(chatId, 10, 'first draft');
     await deliver(update('message', original));
-    const newer = update('edited_message', { ...original, text: 'final text', edit_date: original.date + 120 } as never);
-    const older = update('edited_message', { ...original, text: 'second draft', edit_date: original.date + 60 } as never);
+    const newer = update('edited_message', { ...original, text: 'final text', edit_date: original.date + 120 });
+    const older = update('edited_message', { ...original, text: 'second draft', edit_date: original.date + 60 });
     expect((await deliver(newer)).body.status).toBe('edited');
     expect((await deliver(older)).body.status).toBe('edited');
     await deliver(update('message', original));
@@ -72,11 +72,11 @@ describe('Telegram webhook', () => {
     const { owner, channelId, chatId } = await linkedChannel(api);
     const base = Math.floor(Date.now() / 1000) - 7200;
     await deliver(update('channel_post', { ...textMessage(chatId, 1, 'post'), date: base, from: undefined, sender_chat: { id: chatId, type: 'channel', title: 'c' } } as never));
-    await deliver(update('message', { ...textMessage(chatId, 3, ''), text: undefined, caption: 'a photo caption', photo: [{ file_id: 'x', file_unique_id: 'y', width: 1, height: 1 }], date: base + 10 } as never));
+    await deliver(update('message', { ...textMessage(chatId, 3, ''), text: undefined, caption: 'a photo caption', photo: [{ file_id: 'x', file_unique_id: 'y', width: 1, height: 1 }], date: base + 10 }));
     await deliver(update('message', { ...textMessage(chatId, 2, ''), text: undefined, sticker: { emoji: '🙂' }, date: base + 5 } as never));
     await deliver(update('message', { ...textMessage(chatId, 4, 'a reply'), date: base + 20, reply_to_message: textMessage(chatId, 1, 'post') } as never));
     await deliver(update('message', { ...textMessage(chatId, 5, 'in a topic'), date: base + 30, is_topic_message: true, message_thread_id: 99, reply_to_message: { ...textMessage(chatId, 99, ''), forum_topic_created: { name: 't', icon_color: 1 } } } as never));
-    const skipped = await deliver(update('message', { ...textMessage(chatId, 6, ''), text: undefined, new_chat_members: [], date: base + 40 } as never));
+    const skipped = await deliver(update('message', { ...textMessage(chatId, 6, ''), text: undefined, new_chat_members: [], date: base + 40 }));
     expect(skipped.body).toMatchObject({ status: 'skipped', reason: 'service message' });
 
     const list = (await owner.get(`/channels/${channelId}/messages`)).body.messages;

@@ -39,7 +39,7 @@ export function apigwEvent(input: EventInput): APIGatewayProxyEventV2WithJWTAuth
     },
     body: input.body === undefined ? undefined : typeof input.body === 'string' ? input.body : JSON.stringify(input.body),
     isBase64Encoded: false,
-  } as APIGatewayProxyEventV2WithJWTAuthorizer;
+  };
 }
 
 export function lambdaContext(): Context {

@@ -19,11 +19,11 @@ export function textMessage(chatId: number, messageId: number, text: string, ext
     from: { id: 4242, is_bot: false, first_name: 'Ada' },
     text,
     ...extra,
-  } as Message;
+  };
 }
 
 export function update(kind: 'message' | 'edited_message' | 'channel_post' | 'edited_channel_post', message: Message): Update {
-  return { update_id: nextUpdateId++, [kind]: message } as Update;
+  return { update_id: nextUpdateId++, [kind]: message };
 }
 
 export interface StandIn {

@@ -1,0 +1,271 @@
+/**
+ * Alarms and the dashboard over what the functions emit (Powertools Metrics, EMF, in the stack's metrics
+ * namespace with dimensions {service, route}) and what AWS emits for the API, the Lambdas and the queues.
+ *
+ * Not a construct of its own: everything is created directly in the stack, so the alarm topic, its key and
+ * the alarms that predate this file keep their logical ids (a replaced topic would drop its subscriptions).
+ */
+import { Duration, type Stack } from 'aws-cdk-lib';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { storesOf, type Route } from '../../functions/routes.js';
+import type { OperationFunction } from './operation-function.js';
+import { METRIC } from '../../lib/observability/metrics.js';
+
+const PERIOD = Duration.minutes(5);
+/** The `route` dimension of what the reconciler emits. */
+export const RECONCILE_ROUTE = 'reconcile';
+
+export interface ObservabilityProps {
+  alarmEmail?: string;
+  metricsNamespace: string;
+  /** The `service` dimension of every metric the functions emit. */
+  service: string;
+}
+
+export interface AlarmOptions {
+  metric: cloudwatch.IMetric;
+  threshold: number;
+  description: string;
+  comparison?: cloudwatch.ComparisonOperator;
+  evaluationPeriods?: number;
+  missing?: cloudwatch.TreatMissingData;
+  /** false: the alarm has no action of its own (a composite alarm notifies for it). */
+  notify?: boolean;
+}
+
+export interface Watched {
+  api: HttpApi;
+  routes: readonly Route[];
+  /** Every function of the stack, by handler. */
+  functions: ReadonlyMap<string, OperationFunction>;
+  reconcile: OperationFunction;
+}
+
+export class Observability {
+  readonly alarmTopic: sns.Topic;
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly deadLetterQueues: sqs.Queue[] = [];
+  private readonly action: cloudwatchActions.SnsAction;
+  /** Filled by addDeadLetterQueue, whenever it is called: the dashboard renders it at synth. */
+  private readonly deadLetterWidget = new cloudwatch.GraphWidget({
+    title: 'Dead-letter queues: messages waiting',
+    width: 12,
+    left: [],
+    leftYAxis: { min: 0 },
+  });
+
+  constructor(
+    private readonly stack: Stack,
+    private readonly props: ObservabilityProps,
+  ) {
+    const key = new kms.Key(stack, 'AlarmTopicKey', { enableKeyRotation: true, description: 'Encrypts the alarm topic' });
+    key.grantEncryptDecrypt(new iam.ServicePrincipal('cloudwatch.amazonaws.com'));
+    this.alarmTopic = new sns.Topic(stack, 'AlarmTopic', { displayName: 'Message store alarms', masterKey: key, enforceSSL: true });
+    if (props.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    this.action = new cloudwatchActions.SnsAction(this.alarmTopic);
+    this.dashboard = new cloudwatch.Dashboard(stack, 'Dashboard', {
+      dashboardName: `${stack.stackName}-messages`,
+      defaultInterval: Duration.hours(3),
+    });
+  }
+
+  /** An alarm to the alarm topic; by default breaching at or above the threshold in one 5-minute period. */
+  alarm(id: string, options: AlarmOptions): cloudwatch.Alarm {
+    const evaluationPeriods = options.evaluationPeriods ?? 1;
+    const created = new cloudwatch.Alarm(this.stack, id, {
+      metric: options.metric,
+      threshold: options.threshold,
+      evaluationPeriods,
+      datapointsToAlarm: evaluationPeriods > 1 ? evaluationPeriods : undefined,
+      comparisonOperator: options.comparison ?? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: options.missing ?? cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: options.description,
+    });
+    if (options.notify !== false) created.addAlarmAction(this.action);
+    return created;
+  }
+
+  /** A metric the functions emit, with the dimensions {service, route}. */
+  emitted(metricName: string, route: string, statistic: string, label?: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.props.metricsNamespace,
+      metricName,
+      dimensionsMap: { service: this.props.service, route },
+      statistic,
+      period: PERIOD,
+      label,
+    });
+  }
+
+  /** Every route's line of `metricName`, whichever routes emitted it (dashboards only: alarms cannot search). */
+  private searched(metricName: string, statistic: string): cloudwatch.SearchExpression {
+    const { metricsNamespace, service } = this.props;
+    return new cloudwatch.SearchExpression({
+      expression: `SEARCH('{"${metricsNamespace}",route,service} service="${service}" MetricName="${metricName}"', '${statistic}', ${PERIOD.toSeconds()})`,
+      label: '',
+      period: PERIOD,
+    });
+  }
+
+  /** See MessagesStack.addDeadLetterQueue. */
+  addDeadLetterQueue(id: string, purpose: string): sqs.Queue {
+    const queue = new sqs.Queue(this.stack, id, {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.deadLetterQueues.push(queue);
+    this.alarm(`${id}NotEmpty`, {
+      metric: queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }),
+      threshold: 0,
+      comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description: `Dead-letter queue ${id} holds messages: ${purpose}`,
+    });
+    this.deadLetterWidget.addLeftMetric(queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: id }));
+    return queue;
+  }
+
+  /** The alarms and the dashboard over the API, every route and function, and the reconciler. */
+  watch({ api, routes, functions, reconcile }: Watched): void {
+    const emitted = this.emitted.bind(this);
+
+    // Lambda's own view of every function: unhandled errors and throttles.
+    for (const [handler, operation] of functions) {
+      this.alarm(`${pascal(handler)}Errors`, { metric: operation.function.metricErrors({ period: PERIOD, statistic: 'Sum' }), threshold: 1, description: `${handler}: invocation errors` });
+      this.alarm(`${pascal(handler)}Throttles`, { metric: operation.function.metricThrottles({ period: PERIOD, statistic: 'Sum' }), threshold: 1, description: `${handler}: throttled invocations` });
+    }
+    // The pipeline answers unexpected errors with a 500 body itself, so Lambda's Errors never sees them:
+    // every 5xx a route answers counts in its ServerError.
+    for (const route of routes) {
+      this.alarm(`${pascal(route.handler)}ServerError`, {
+        metric: emitted(METRIC.serverError, route.handler, 'Sum'),
+        threshold: 1,
+        description: `${route.method} ${route.path} (${route.handler}) answered 5xx`,
+      });
+    }
+    this.alarm('Api5xx', { metric: api.metricServerError({ period: PERIOD, statistic: 'Sum' }), threshold: 5, description: 'API answered 5xx (stores down or a bug)' });
+    this.alarm('Api4xxSurge', { metric: api.metricClientError({ period: PERIOD, statistic: 'Sum' }), threshold: 1000, description: 'Unusual number of 4xx (abuse or a broken client)' });
+
+    this.alarm('ReconcilerNotRunning', {
+      metric: reconcile.function.metricInvocations({ period: Duration.minutes(30), statistic: 'Sum' }),
+      threshold: 1,
+      comparison: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      missing: cloudwatch.TreatMissingData.BREACHING,
+      description: 'The scheduled reconciler has not run for 30 minutes',
+    });
+    this.alarm('ReconcilerFailed', {
+      metric: emitted(METRIC.reconcilerFailed, RECONCILE_ROUTE, 'Sum'),
+      threshold: 1,
+      description: 'A reconciler run threw or one of its tasks failed (see the reconcile logs)',
+    });
+    // The backlog is drained every run; entries still waiting after three runs in a row mean it is not
+    // draining (PostgreSQL still down, or an entry failing every time).
+    this.alarm('SearchBacklogNotDraining', {
+      metric: emitted(METRIC.searchBacklogDepth, RECONCILE_ROUTE, 'Maximum'),
+      threshold: 0,
+      comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      description: 'Search-index backlog entries have waited for 15 minutes: messages are stored but not searchable',
+    });
+
+    // RateLimitFailOpen: alarmed, when sustained. A Redis blip is meant to let writes through, but 15
+    // minutes of it means writes are not rate limited at all (and typing and presence are dropped), and no
+    // other alarm says so: those routes answer 2xx. Every write route shares the one Redis, so one
+    // composite alarm notifies once for all of them.
+    // WorkerLeaseReclaimed: dashboard only. It heals itself (a fresh worker id is claimed before any id is
+    // minted, so ids stay unique) and happens whenever a container sits idle past its lease; a Scylla
+    // failure behind it already shows as ServerError and StoreUnavailable.
+    const failOpen = routes
+      .filter((route) => route.write)
+      .map((route) =>
+        this.alarm(`${pascal(route.handler)}RateLimitFailOpen`, {
+          metric: emitted(METRIC.rateLimitFailOpen, route.handler, 'Sum'),
+          threshold: 1,
+          evaluationPeriods: 3,
+          notify: false,
+          description: `${route.handler}: Redis has not answered its rate limit for 15 minutes; writes went through unlimited`,
+        }),
+      );
+    if (failOpen.length > 0) {
+      new cloudwatch.CompositeAlarm(this.stack, 'RateLimitFailingOpen', {
+        alarmRule: cloudwatch.AlarmRule.anyOf(...failOpen),
+        alarmDescription: 'Writes have not been rate limited for 15 minutes: Redis (Upstash) is not answering',
+      }).addAlarmAction(this.action);
+    }
+
+    this.buildDashboard({ api, routes, functions, reconcile });
+  }
+
+  private buildDashboard({ api, routes, reconcile }: Watched): void {
+    const emitted = this.emitted.bind(this);
+    const graph = (title: string, left: cloudwatch.IMetric[], width = 8, extra: Partial<cloudwatch.GraphWidgetProps> = {}) =>
+      new cloudwatch.GraphWidget({ title, left, width, height: 6, leftYAxis: { min: 0 }, ...extra });
+    const stored = routes.filter((route) => storesOf(route).length > 0);
+    const timeout = reconcile.function.timeout?.toMilliseconds();
+
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown: `# Message store\nMetrics in \`${this.props.metricsNamespace}\`, dimensions service=${this.props.service} and route=<handler>. Alarms go to the alarm topic.`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(
+      graph('API requests', [api.metricCount({ period: PERIOD, statistic: 'Sum', label: 'requests' })]),
+      graph('API 4xx and 5xx', [
+        api.metricClientError({ period: PERIOD, statistic: 'Sum', label: '4xx' }),
+        api.metricServerError({ period: PERIOD, statistic: 'Sum', label: '5xx' }),
+      ]),
+      graph('API latency (ms)', [
+        api.metricLatency({ period: PERIOD, statistic: 'p50', label: 'p50' }),
+        api.metricLatency({ period: PERIOD, statistic: 'p99', label: 'p99' }),
+        api.metricIntegrationLatency({ period: PERIOD, statistic: 'p99', label: 'integration p99' }),
+      ]),
+    );
+    this.dashboard.addWidgets(
+      graph('ServerError by route', routes.map((route) => emitted(METRIC.serverError, route.handler, 'Sum', route.handler)), 12),
+      graph('Latency p99 by route (ms)', routes.map((route) => emitted(METRIC.latency, route.handler, 'p99', route.handler)), 12),
+    );
+    this.dashboard.addWidgets(
+      graph('StoreUnavailable by route', stored.map((route) => emitted(METRIC.storeUnavailable, route.handler, 'Sum', route.handler)), 24),
+    );
+    this.dashboard.addWidgets(
+      graph('Degraded: SearchIndexQueued (indexing sent to the backlog)', [this.searched(METRIC.searchIndexQueued, 'Sum')]),
+      graph('Degraded: RateLimitFailOpen (writes let through unlimited)', [this.searched(METRIC.rateLimitFailOpen, 'Sum')]),
+      graph('Degraded: WorkerLeaseReclaimed (new worker id claimed)', [this.searched(METRIC.workerLeaseReclaimed, 'Sum')]),
+    );
+    this.dashboard.addWidgets(
+      graph('Search backlog', [
+        emitted(METRIC.searchBacklogDepth, RECONCILE_ROUTE, 'Maximum', 'waiting after the run'),
+        emitted(METRIC.searchBacklogApplied, RECONCILE_ROUTE, 'Sum', 'applied'),
+        emitted(METRIC.searchBacklogDeadLettered, RECONCILE_ROUTE, 'Sum', 'set aside (can never succeed)'),
+      ]),
+      graph('Reconciler failures', [
+        emitted(METRIC.reconcilerFailed, RECONCILE_ROUTE, 'Sum', 'ReconcilerFailed'),
+        reconcile.function.metricErrors({ period: PERIOD, statistic: 'Sum', label: 'Lambda errors' }),
+        reconcile.function.metricInvocations({ period: PERIOD, statistic: 'Sum', label: 'runs' }),
+      ]),
+      graph(
+        'Reconciler duration (ms)',
+        [
+          reconcile.function.metricDuration({ period: PERIOD, statistic: 'Maximum', label: 'max' }),
+          reconcile.function.metricDuration({ period: PERIOD, statistic: 'Average', label: 'average' }),
+        ],
+        8,
+        timeout ? { leftAnnotations: [{ value: timeout, label: 'timeout' }] } : {},
+      ),
+    );
+    this.dashboard.addWidgets(this.deadLetterWidget);
+  }
+}
+
+export function pascal(kebab: string): string {
+  return kebab.replace(/(^|-)(\w)/g, (_, __, char: string) => char.toUpperCase());
+}
