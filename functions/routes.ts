@@ -40,6 +40,8 @@ export interface Route {
   params?: z.ZodMiniType;
   query?: z.ZodMiniType;
   body?: z.ZodMiniType;
+  /** The success body's schema (lib/api/responses.ts): the OpenAPI document and the response check use it. */
+  response?: z.ZodMiniType;
 }
 
 type RouteInput = Omit<Route, 'handler' | 'write' | 'auth' | 'secrets' | 'memoryMb' | 'timeoutSeconds'> & Partial<Route>;
@@ -79,6 +81,9 @@ export const routes = [
   read('get-presence', { tag: 'presence', method: 'GET', path: '/presence', stores: ['redis'], summary: 'Presence of up to 100 users', query: schemas.presenceQuery, success: { status: 200, description: '{"presence": {"<uuid>": "online"}}' } }),
   read('telegram-webhook', { tag: 'telegram', method: 'POST', path: '/telegram/webhook', stores: SP, auth: 'telegram-secret', secrets: ['telegramWebhookSecret'], summary: 'Telegram Bot API webhook (X-Telegram-Bot-Api-Secret-Token)', body: schemas.telegramUpdateBody, success: { status: 200, description: 'Acknowledged (stored, duplicate, edited or skipped)' } }),
   read('get-telegram-message', { tag: 'telegram', method: 'GET', path: '/telegram/chats/{telegram_chat_id}/messages/{telegram_message_id}', stores: SP, summary: 'A bridged message by its Telegram ids', params: schemas.telegramMessagePath, success: { status: 200, description: 'The message' } }),
+  // v2: channels and members
+  // v2: messages
+  // v2: templates
   open('health-live', { tag: 'health', method: 'GET', path: '/health/live', stores: [], summary: 'Liveness probe', success: { status: 200, description: '{"status": "ok"}' } }),
   open('health-ready', { tag: 'health', method: 'GET', path: '/health/ready', stores: ['scylla', 'postgres', 'redis'], memoryMb: 256, timeoutSeconds: 5, summary: 'Readiness probe: every store answers', success: { status: 200, description: '{"status": "ok", "checks": {...}}; 503 names what is down' } }),
   open('get-openapi', { tag: 'docs', method: 'GET', path: '/openapi.json', stores: [], summary: 'This API as an OpenAPI 3.1 document', success: { status: 200, description: 'OpenAPI 3.1 JSON' } }),

@@ -123,3 +123,9 @@ export const telegramUpdateBody = z.looseObject({
   channel_post: z.optional(telegramMessage),
   edited_channel_post: z.optional(telegramMessage),
 });
+
+// v2: channels and members
+
+// v2: messages
+
+// v2: templates
