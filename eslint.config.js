@@ -12,6 +12,7 @@ const FEATURES = [
   'channels',
   'messages',
   'reactions',
+  'mentions',
   'pins',
   'read-positions',
   'search',
@@ -21,6 +22,7 @@ const FEATURES = [
   'migrations',
   'reconciler',
   'health',
+  'templates',
 ];
 
 /**

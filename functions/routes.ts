@@ -5,6 +5,7 @@
  * through the same handlers; the OpenAPI document is generated from it.
  */
 import type * as z from 'zod/mini';
+import * as responses from '#lib/api/responses.js';
 import * as schemas from '#lib/api/schemas.js';
 import type { StoreName } from '#lib/config.js';
 
@@ -34,6 +35,8 @@ export interface Route {
   memoryMb: number;
   timeoutSeconds: number;
   summary: string;
+  /** Longer text for the OpenAPI operation: semantics beyond the summary, and choices API.md leaves open. */
+  description?: string;
   tag: string;
   /** Success status and what it returns, for the OpenAPI document. */
   success: { status: number; description: string };
@@ -42,6 +45,12 @@ export interface Route {
   body?: z.ZodMiniType;
   /** The success body's schema (lib/api/responses.ts): the OpenAPI document and the response check use it. */
   response?: z.ZodMiniType;
+  /**
+   * Statuses the route answers beyond those its traits imply (the OpenAPI document derives 400, 401, 403, 404,
+   * 413, 415, 429 and 503 from auth, params, body, write and stores): a 409 its use case throws, a second
+   * success status. `body` defaults to the error shape; an entry for a derived status replaces it.
+   */
+  alsoAnswers?: { status: number; description: string; body?: z.ZodMiniType }[];
 }
 
 type RouteInput = Omit<Route, 'handler' | 'write' | 'auth' | 'secrets' | 'memoryMb' | 'timeoutSeconds'> & Partial<Route>;
@@ -57,36 +66,48 @@ const open = <H extends string, R extends RouteInput>(handler: H, route: R): Dec
 const SP: StoreName[] = ['scylla', 'postgres'];
 
 export const routes = [
-  write('create-channel', { tag: 'channels', method: 'POST', path: '/channels', stores: SP, summary: 'Create a channel; the caller becomes its owner', body: schemas.createChannelBody, success: { status: 201, description: 'The channel' } }),
-  read('get-channel', { tag: 'channels', method: 'GET', path: '/channels/{channel_id}', stores: SP, summary: 'Get a channel', params: schemas.channelPath, success: { status: 200, description: 'The channel' } }),
+  write('create-channel', { tag: 'channels', method: 'POST', path: '/channels', stores: SP, description: 'A Telegram chat links to at most one channel: naming a chat already linked elsewhere is 409 conflict (as `POST /channels/{channel_id}/telegram-link` does).', summary: 'Create a channel; the caller becomes its owner', body: schemas.createChannelBody, response: responses.channel, alsoAnswers: [{ status: 409, description: 'The Telegram chat is already linked to another channel' }], success: { status: 201, description: 'The channel' } }),
+  read('get-channel', { tag: 'channels', method: 'GET', path: '/channels/{channel_id}', stores: SP, summary: 'Get a channel', params: schemas.channelPath, response: responses.channel, success: { status: 200, description: 'The channel' } }),
   write('add-member', { tag: 'channels', method: 'PUT', path: '/channels/{channel_id}/members/{user_id}', stores: SP, summary: 'Add a member (owner or service)', params: schemas.memberPath, success: { status: 204, description: 'Added (idempotent)' } }),
-  write('remove-member', { tag: 'channels', method: 'DELETE', path: '/channels/{channel_id}/members/{user_id}', stores: SP, summary: 'Remove a member (owner, service, or the member themself)', params: schemas.memberPath, success: { status: 204, description: 'Removed (idempotent)' } }),
-  write('create-message', { tag: 'messages', method: 'POST', path: '/channels/{channel_id}/messages', stores: SP, summary: 'Create a message; a repeated nonce returns the first message with 200', params: schemas.channelPath, body: schemas.createMessageBody, success: { status: 201, description: 'The new message (200 with the first message for a repeated nonce)' } }),
-  read('list-messages', { tag: 'messages', method: 'GET', path: '/channels/{channel_id}/messages', stores: SP, summary: 'A page of messages, newest first', params: schemas.channelPath, query: schemas.listMessagesQuery, success: { status: 200, description: '{"messages": [...]}' } }),
-  read('get-message', { tag: 'messages', method: 'GET', path: '/channels/{channel_id}/messages/{message_id}', stores: SP, summary: 'Get one message', params: schemas.messagePath, success: { status: 200, description: 'The message' } }),
-  write('edit-message', { tag: 'messages', method: 'PATCH', path: '/channels/{channel_id}/messages/{message_id}', stores: SP, summary: 'Edit a message (author only)', params: schemas.messagePath, body: schemas.editMessageBody, success: { status: 200, description: 'The message with edited_at set' } }),
+  write('remove-member', { tag: 'channels', method: 'DELETE', path: '/channels/{channel_id}/members/{user_id}', stores: SP, description: 'API.md is silent on removing the owner; like Discord, where an owner cannot leave a server without handing it over, removing the owner is refused with 409 conflict.', summary: 'Remove a member (owner, service, or the member themself)', params: schemas.memberPath, alsoAnswers: [{ status: 409, description: 'The owner cannot be removed from the channel' }], success: { status: 204, description: 'Removed (idempotent)' } }),
+  write('create-message', { tag: 'messages', method: 'POST', path: '/channels/{channel_id}/messages', stores: SP, description: 'Idempotency as Discord\'s message nonce (there with enforce_nonce): a repeated `nonce` from the same author in the same channel within 10 minutes answers 200 with the first message instead of 201 with a new one.', summary: 'Create a message; a repeated nonce returns the first message with 200', params: schemas.channelPath, body: schemas.createMessageBody, response: responses.message, alsoAnswers: [{ status: 200, description: 'A repeated nonce from the same author in the same channel within 10 minutes: the first message, unchanged; nothing is written', body: responses.message }], success: { status: 201, description: 'The new message (200 with the first message for a repeated nonce)' } }),
+  read('list-messages', { tag: 'messages', method: 'GET', path: '/channels/{channel_id}/messages', stores: SP, description: 'Newest first. `before`: older than the id; `after`: newer than the id (the `limit` messages closest to it); `around`: up to `limit` messages centred on the id, the id included if it exists; none: the newest. At most one of `before`, `after` and `around` (400 otherwise).', summary: 'A page of messages, newest first', params: schemas.channelPath, query: schemas.listMessagesQuery, response: responses.messageList, success: { status: 200, description: '{"messages": [...]}' } }),
+  read('get-message', { tag: 'messages', method: 'GET', path: '/channels/{channel_id}/messages/{message_id}', stores: SP, summary: 'Get one message', params: schemas.messagePath, response: responses.message, success: { status: 200, description: 'The message' } }),
+  write('edit-message', { tag: 'messages', method: 'PATCH', path: '/channels/{channel_id}/messages/{message_id}', stores: SP, summary: 'Edit a message (author only)', params: schemas.messagePath, body: schemas.editMessageBody, response: responses.message, success: { status: 200, description: 'The message with edited_at set' } }),
   write('delete-message', { tag: 'messages', method: 'DELETE', path: '/channels/{channel_id}/messages/{message_id}', stores: SP, summary: 'Delete a message (author, owner or service)', params: schemas.messagePath, success: { status: 204, description: 'Deleted' } }),
   write('put-reaction', { tag: 'reactions', method: 'PUT', path: '/channels/{channel_id}/messages/{message_id}/reactions/{emoji}', stores: SP, summary: 'React (idempotent per user and emoji)', params: schemas.reactionPath, success: { status: 204, description: 'Reacted' } }),
   write('delete-reaction', { tag: 'reactions', method: 'DELETE', path: '/channels/{channel_id}/messages/{message_id}/reactions/{emoji}', stores: SP, summary: 'Remove your reaction (idempotent)', params: schemas.reactionPath, success: { status: 204, description: 'Removed' } }),
-  read('get-reactions', { tag: 'reactions', method: 'GET', path: '/channels/{channel_id}/messages/{message_id}/reactions', stores: SP, summary: 'Reaction counts and your own reactions', params: schemas.messagePath, success: { status: 200, description: '{"counts": {"👍": 3}, "mine": ["👍"]}' } }),
-  write('pin-message', { tag: 'pins', method: 'PUT', path: '/channels/{channel_id}/pins/{message_id}', stores: SP, summary: 'Pin a message (idempotent)', params: schemas.pinPath, success: { status: 204, description: 'Pinned' } }),
+  read('get-reactions', { tag: 'reactions', method: 'GET', path: '/channels/{channel_id}/messages/{message_id}/reactions', stores: SP, summary: 'Reaction counts and your own reactions', params: schemas.messagePath, response: responses.reactions, success: { status: 200, description: '{"counts": {"👍": 3}, "mine": ["👍"]}' } }),
+  write('pin-message', { tag: 'pins', method: 'PUT', path: '/channels/{channel_id}/pins/{message_id}', stores: SP, description: 'API.md sets no limit; like Discord, which caps the pins of a channel and refuses one more, a channel holds at most 250 pins and a further pin is 409 conflict. Pinning a pinned message is a no-op.', summary: 'Pin a message (idempotent)', params: schemas.pinPath, alsoAnswers: [{ status: 409, description: 'The channel already holds the most pins it may; unpin one first' }], success: { status: 204, description: 'Pinned' } }),
   write('unpin-message', { tag: 'pins', method: 'DELETE', path: '/channels/{channel_id}/pins/{message_id}', stores: SP, summary: 'Unpin a message (idempotent)', params: schemas.pinPath, success: { status: 204, description: 'Unpinned' } }),
-  read('list-pins', { tag: 'pins', method: 'GET', path: '/channels/{channel_id}/pins', stores: SP, summary: 'Pinned messages, most recently pinned first', params: schemas.channelPath, success: { status: 200, description: '{"messages": [...]}' } }),
-  write('set-read-position', { tag: 'read-positions', method: 'PUT', path: '/channels/{channel_id}/read-position', stores: SP, summary: 'Move your read position (never backwards)', params: schemas.channelPath, body: schemas.readPositionBody, success: { status: 200, description: '{"message_id": "..."}: the stored position' } }),
-  read('get-read-position', { tag: 'read-positions', method: 'GET', path: '/channels/{channel_id}/read-position', stores: SP, summary: 'Your read position and unread count (capped at 1000)', params: schemas.channelPath, success: { status: 200, description: '{"message_id", "unread_count", "unread_capped"}' } }),
-  read('search-messages', { tag: 'search', method: 'GET', path: '/channels/{channel_id}/search', stores: SP, summary: 'Full-text search in the channel, best match first', params: schemas.channelPath, query: schemas.searchQuery, success: { status: 200, description: '{"messages": [...], "next_cursor": "..." | null}' } }),
+  read('list-pins', { tag: 'pins', method: 'GET', path: '/channels/{channel_id}/pins', stores: SP, summary: 'Pinned messages, most recently pinned first', params: schemas.channelPath, response: responses.messageList, success: { status: 200, description: '{"messages": [...]}' } }),
+  write('set-read-position', { tag: 'read-positions', method: 'PUT', path: '/channels/{channel_id}/read-position', stores: SP, summary: 'Move your read position (never backwards)', params: schemas.channelPath, body: schemas.readPositionBody, response: responses.readPosition, success: { status: 200, description: '{"message_id": "..."}: the stored position' } }),
+  read('get-read-position', { tag: 'read-positions', method: 'GET', path: '/channels/{channel_id}/read-position', stores: SP, summary: 'Your read position and unread count (capped at 1000)', params: schemas.channelPath, response: responses.readPositionState, success: { status: 200, description: '{"message_id", "unread_count", "unread_capped"}' } }),
+  read('search-messages', { tag: 'search', method: 'GET', path: '/channels/{channel_id}/search', stores: SP, description: '`cursor` is opaque: pass back `next_cursor`; a cursor this API did not issue is 400 `invalid_cursor`.', summary: 'Full-text search in the channel, best match first', params: schemas.channelPath, query: schemas.searchQuery, response: responses.searchPage, success: { status: 200, description: '{"messages": [...], "next_cursor": "..." | null}' } }),
   write('start-typing', { tag: 'typing', method: 'POST', path: '/channels/{channel_id}/typing', stores: ['scylla', 'postgres', 'redis'], summary: 'Show the caller as typing for 8 s', params: schemas.channelPath, success: { status: 204, description: 'Typing' } }),
-  read('get-typing', { tag: 'typing', method: 'GET', path: '/channels/{channel_id}/typing', stores: ['scylla', 'postgres', 'redis'], summary: 'Who is typing', params: schemas.channelPath, success: { status: 200, description: '{"user_ids": [...]}' } }),
+  read('get-typing', { tag: 'typing', method: 'GET', path: '/channels/{channel_id}/typing', stores: ['scylla', 'postgres', 'redis'], summary: 'Who is typing', params: schemas.channelPath, response: responses.typing, success: { status: 200, description: '{"user_ids": [...]}' } }),
   write('set-presence', { tag: 'presence', method: 'PUT', path: '/presence', stores: ['redis'], summary: 'Set your presence for 60 s', body: schemas.presenceBody, success: { status: 204, description: 'Set' } }),
-  read('get-presence', { tag: 'presence', method: 'GET', path: '/presence', stores: ['redis'], summary: 'Presence of up to 100 users', query: schemas.presenceQuery, success: { status: 200, description: '{"presence": {"<uuid>": "online"}}' } }),
-  read('telegram-webhook', { tag: 'telegram', method: 'POST', path: '/telegram/webhook', stores: SP, auth: 'telegram-secret', secrets: ['telegramWebhookSecret'], summary: 'Telegram Bot API webhook (X-Telegram-Bot-Api-Secret-Token)', body: schemas.telegramUpdateBody, success: { status: 200, description: 'Acknowledged (stored, duplicate, edited or skipped)' } }),
-  read('get-telegram-message', { tag: 'telegram', method: 'GET', path: '/telegram/chats/{telegram_chat_id}/messages/{telegram_message_id}', stores: SP, summary: 'A bridged message by its Telegram ids', params: schemas.telegramMessagePath, success: { status: 200, description: 'The message' } }),
+  read('get-presence', { tag: 'presence', method: 'GET', path: '/presence', stores: ['redis'], description: 'Users with no live presence are reported `offline`, so every requested id is a key of `presence`.', summary: 'Presence of up to 100 users', query: schemas.presenceQuery, response: responses.presence, success: { status: 200, description: '{"presence": {"<uuid>": "online"}}' } }),
+  read('telegram-webhook', { tag: 'telegram', method: 'POST', path: '/telegram/webhook', stores: SP, auth: 'telegram-secret', secrets: ['telegramWebhookSecret'], description: 'Telegram only looks at the status. API.md names no body; like the Bot API\'s own answers the body carries `ok: true`, and says what happened: `stored`, `duplicate` or `edited` with the message\'s id (`messageId`, camelCase as sent today), or `skipped` with a reason.', summary: 'Telegram Bot API webhook (X-Telegram-Bot-Api-Secret-Token)', body: schemas.telegramUpdateBody, response: responses.webhookAck, success: { status: 200, description: 'Acknowledged (stored, duplicate, edited or skipped)' } }),
+  read('get-telegram-message', { tag: 'telegram', method: 'GET', path: '/telegram/chats/{telegram_chat_id}/messages/{telegram_message_id}', stores: SP, summary: 'A bridged message by its Telegram ids', params: schemas.telegramMessagePath, response: responses.message, success: { status: 200, description: 'The message' } }),
   // v2: channels and members
+  read('list-channels', { tag: 'channels', method: 'GET', path: '/channels', stores: SP, summary: "The caller's channels (a service names the user), most recent activity first, with read position, unread and mention counts (capped at 1000)", query: schemas.listChannelsQuery, response: responses.channelPage, alsoAnswers: [{ status: 403, description: 'user_id names another user and the caller is not a service principal' }], success: { status: 200, description: '{"channels": [...], "next_cursor": "..." | null}' } }),
+  write('update-channel', { tag: 'channels', method: 'PATCH', path: '/channels/{channel_id}', stores: SP, summary: 'Rename a channel (owner or service)', params: schemas.channelPath, body: schemas.updateChannelBody, response: responses.channel, success: { status: 200, description: 'The channel' } }),
+  write('delete-channel', { tag: 'channels', method: 'DELETE', path: '/channels/{channel_id}', stores: SP, summary: 'Delete a channel (owner or service): every route of it answers 404 at once; its data is purged in the background', params: schemas.channelPath, success: { status: 204, description: 'Deleted' } }),
+  read('list-members', { tag: 'channels', method: 'GET', path: '/channels/{channel_id}/members', stores: SP, summary: 'The members of a channel in user id order (members and service)', params: schemas.channelPath, query: schemas.listMembersQuery, response: responses.memberPage, success: { status: 200, description: '{"members": [...], "next_cursor": "..." | null}' } }),
+  write('link-telegram-chat', { tag: 'telegram', method: 'POST', path: '/channels/{channel_id}/telegram-link', stores: SP, summary: 'Link a Telegram chat to the channel (service principals only)', params: schemas.channelPath, body: schemas.telegramLinkBody, response: responses.channel, alsoAnswers: [{ status: 409, description: 'The Telegram chat is already linked to another channel' }], success: { status: 200, description: 'The channel' } }),
   // v2: messages
+  read('list-replies', { tag: 'messages', method: 'GET', path: '/channels/{channel_id}/messages/{message_id}/replies', stores: SP, summary: 'The thread of a message: its replies, oldest first; next_cursor is null on the last page', params: schemas.messagePath, query: schemas.repliesQuery, response: responses.messagePage, success: { status: 200, description: '{"messages": [...], "next_cursor": "..." | null}' } }),
+  read('get-reaction-users', { tag: 'reactions', method: 'GET', path: '/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/users', stores: SP, summary: 'Who reacted with an emoji, in user-id order; next_cursor is null on the last page', params: schemas.reactionPath, query: schemas.reactionUsersQuery, response: responses.reactionUsers, success: { status: 200, description: '{"user_ids": [...], "next_cursor": "..." | null}' } }),
+  write('bulk-delete-messages', { tag: 'messages', method: 'POST', path: '/channels/{channel_id}/messages/bulk-delete', stores: SP, summary: 'Delete 2 to 100 messages (owner or service); ids of other channels or already deleted are ignored', params: schemas.channelPath, body: schemas.bulkDeleteBody, success: { status: 204, description: 'Deleted' } }),
   // v2: templates
-  open('health-live', { tag: 'health', method: 'GET', path: '/health/live', stores: [], summary: 'Liveness probe', success: { status: 200, description: '{"status": "ok"}' } }),
-  open('health-ready', { tag: 'health', method: 'GET', path: '/health/ready', stores: ['scylla', 'postgres', 'redis'], memoryMb: 256, timeoutSeconds: 5, summary: 'Readiness probe: every store answers', success: { status: 200, description: '{"status": "ok", "checks": {...}}; 503 names what is down' } }),
-  open('get-openapi', { tag: 'docs', method: 'GET', path: '/openapi.json', stores: [], summary: 'This API as an OpenAPI 3.1 document', success: { status: 200, description: 'OpenAPI 3.1 JSON' } }),
+  write('create-template', { tag: 'templates', method: 'POST', path: '/channels/{channel_id}/templates', stores: SP, summary: 'Create a message template (any member); {{ name }} placeholders, see the content field; 400 invalid_template for a broken placeholder', params: schemas.channelPath, body: schemas.createTemplateBody, response: responses.template, alsoAnswers: [{ status: 409, description: 'The channel already has a template of that name (names are unique per channel, exact and case-sensitive)' }], success: { status: 201, description: 'The template, with its variables in order of first appearance' } }),
+  read('list-templates', { tag: 'templates', method: 'GET', path: '/channels/{channel_id}/templates', stores: SP, summary: 'A page of the channel\'s templates by name (code-point order)', params: schemas.channelPath, query: schemas.listTemplatesQuery, response: responses.templatePage, success: { status: 200, description: '{"templates": [...], "next_cursor": "..." | null}' } }),
+  write('update-template', { tag: 'templates', method: 'PATCH', path: '/channels/{channel_id}/templates/{template_id}', stores: SP, summary: 'Change a template\'s name and/or content (its creator, the owner or a service)', params: schemas.templatePath, body: schemas.updateTemplateBody, response: responses.template, alsoAnswers: [{ status: 409, description: 'The channel already has a template of that name' }], success: { status: 200, description: 'The template' } }),
+  write('delete-template', { tag: 'templates', method: 'DELETE', path: '/channels/{channel_id}/templates/{template_id}', stores: SP, summary: 'Delete a template (its creator, the owner or a service)', params: schemas.templatePath, success: { status: 204, description: 'Deleted' } }),
+  open('health-live', { tag: 'health', method: 'GET', path: '/health/live', stores: [], summary: 'Liveness probe', response: responses.healthLive, success: { status: 200, description: '{"status": "ok"}' } }),
+  open('health-ready', { tag: 'health', method: 'GET', path: '/health/ready', stores: ['scylla', 'postgres', 'redis'], memoryMb: 256, timeoutSeconds: 5, summary: 'Readiness probe: every store answers', response: responses.health, alsoAnswers: [{ status: 503, description: 'A store does not answer: checks names which', body: responses.healthUnavailable }], success: { status: 200, description: '{"status": "ok", "checks": {...}}; 503 names what is down' } }),
+  open('get-openapi', { tag: 'docs', method: 'GET', path: '/openapi.json', stores: [], summary: 'This API as an OpenAPI 3.1 document', response: responses.openApiDocument, success: { status: 200, description: 'OpenAPI 3.1 JSON' } }),
   open('get-docs', { tag: 'docs', method: 'GET', path: '/docs', stores: [], summary: 'This API rendered for a browser', success: { status: 200, description: 'HTML' } }),
 ] satisfies Route[];
 
@@ -124,6 +145,21 @@ export const reconcileFunction: BackgroundFunction & { scheduleMinutes: number }
   memoryMb: 512,
   timeoutSeconds: 300,
   scheduleMinutes: 5,
+};
+
+/**
+ * Purges deleted channels from the SQS purge queue, which the `enqueuedBy` routes send to. A purge stops
+ * before the timeout and its message comes back (partial batch response) to resume from its checkpoint.
+ */
+export const purgeChannelFunction: BackgroundFunction & { enqueuedBy: RouteName[]; batchSize: number; maxReceiveCount: number } = {
+  handler: 'purge-channel',
+  stores: ['scylla', 'postgres'],
+  secrets: [],
+  memoryMb: 512,
+  timeoutSeconds: 300,
+  enqueuedBy: ['delete-channel'],
+  batchSize: 1,
+  maxReceiveCount: 5,
 };
 
 /** Compiles `/channels/{channel_id}` to a matcher returning the path parameters. */

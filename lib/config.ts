@@ -115,6 +115,7 @@ const envSchema = z
     TELEGRAM_HISTORY_URL: z.optional(url(['http:', 'https:'])),
     TELEGRAM_HISTORY_TOKEN: optionalText,
     RECONCILER_SETTLE_MS: integer(2000, 0, 60_000),
+    PURGE_QUEUE_URL: z.optional(url(['https:', 'http:'])),
     RATE_LIMIT_WRITES: integer(60, 1, 1_000_000),
     RATE_LIMIT_WINDOW_SECONDS: integer(10, 1, 3600),
     MIGRATIONS_DIR: optionalText,
@@ -173,6 +174,8 @@ export interface Config {
   };
   /** How long the reconciler watches a suspected counter drift before repairing it (see reconciler). */
   reconcilerSettleMs: number;
+  /** The SQS queue of channel purges; unset (locally): a deleted channel is purged in-process, in the background. */
+  purgeQueueUrl?: string;
   /** Writes each user may make per window (service principals are exempt). */
   rateLimit: { writes: number; windowSeconds: number };
   /** Where `scylla/*.cql` and `postgres/*.sql` live; the project's `cql/` unless bundled elsewhere. */
@@ -229,6 +232,7 @@ function toConfig(env: Env): Config {
       historyToken: env.TELEGRAM_HISTORY_TOKEN,
     },
     reconcilerSettleMs: env.RECONCILER_SETTLE_MS,
+    purgeQueueUrl: env.PURGE_QUEUE_URL,
     rateLimit: { writes: env.RATE_LIMIT_WRITES, windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS },
     migrationsDir: env.MIGRATIONS_DIR,
     logLevel: env.LOG_LEVEL,

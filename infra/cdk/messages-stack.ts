@@ -18,9 +18,11 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { migrateFunction, reconcileFunction, routes, storesOf, type Route } from '../../functions/routes.js';
+import { migrateFunction, purgeChannelFunction, reconcileFunction, routes, storesOf, type Route } from '../../functions/routes.js';
+import { FunctionRoles, roleKey } from './function-roles.js';
 import { OperationFunction, projectRoot, SERVICE_NAME, type StoreWiring, type Telemetry } from './operation-function.js';
 import { Observability, pascal } from './observability.js';
 
@@ -76,6 +78,7 @@ export class MessagesStack extends Stack {
   readonly functions = new Map<string, OperationFunction>();
   readonly observability: Observability;
   readonly telemetry: Telemetry;
+  readonly purgeQueue: sqs.Queue;
 
   get alarmTopic(): sns.ITopic {
     return this.observability.alarmTopic;
@@ -221,18 +224,36 @@ export class MessagesStack extends Stack {
       }),
     };
 
+    // Deleted channels are purged from this queue by the purge function; the routes it names send to it.
+    const purgeDeadLetters = this.addDeadLetterQueue('PurgeDeadLetterQueue', 'channel purges that failed every delivery: the channel answers 404 but its data is still in the stores');
+    this.purgeQueue = new sqs.Queue(this, 'PurgeQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      // A paused purge (near its timeout) comes back once the invocation is surely over.
+      visibilityTimeout: Duration.seconds(purgeChannelFunction.timeoutSeconds + 30),
+      deadLetterQueue: { queue: purgeDeadLetters, maxReceiveCount: purgeChannelFunction.maxReceiveCount },
+    });
+    const enqueuesPurge = new Set<string>(purgeChannelFunction.enqueuedBy);
+
+    const roles = new FunctionRoles(this);
     for (const route of httpRoutes) {
+      // A write also reaches Redis for its rate limit.
+      const stores = storesOf(route);
+      const sendsPurge = enqueuesPurge.has(route.handler);
       const operation = new OperationFunction(this, pascal(route.handler), {
         handler: route.handler,
-        // A write also reaches Redis for its rate limit.
-        stores: storesOf(route),
+        stores,
         secrets: route.secrets,
         memoryMb: route.memoryMb,
         timeoutSeconds: route.timeoutSeconds,
         wiring,
         telemetry,
         logRetention,
+        // Functions granted the same things share a role; one with a grant of its own keeps its own role.
+        ...(sendsPurge ? { environment: { PURGE_QUEUE_URL: this.purgeQueue.queueUrl } } : { role: roles.roleFor(roleKey(stores, route.secrets), OperationFunction.needsVpc(stores)) }),
       });
+      if (sendsPurge) this.purgeQueue.grantSendMessages(operation.function);
       this.functions.set(route.handler, operation);
       this.api.addRoutes({
         path: route.path,
@@ -247,6 +268,7 @@ export class MessagesStack extends Stack {
       wiring,
       telemetry,
       logRetention,
+      role: roles.roleFor(roleKey(migrateFunction.stores, migrateFunction.secrets), true),
       environment: { MIGRATIONS_DIR: '/var/task/cql' },
       commandHooks: {
         beforeBundling: () => [],
@@ -290,7 +312,11 @@ export class MessagesStack extends Stack {
       targets: [new targets.LambdaFunction(reconcile.function, { retryAttempts: 0, deadLetterQueue: reconcileDeadLetters })],
     });
 
-    this.observability.watch({ api: this.api, routes: httpRoutes, functions: this.functions, reconcile });
+    const purge = new OperationFunction(this, 'PurgeChannel', { ...purgeChannelFunction, wiring, telemetry, logRetention });
+    purge.function.addEventSource(new SqsEventSource(this.purgeQueue, { batchSize: purgeChannelFunction.batchSize, reportBatchItemFailures: true }));
+    this.functions.set(purgeChannelFunction.handler, purge);
+
+    this.observability.watch({ api: this.api, routes: httpRoutes, functions: this.functions, reconcile, purge: { function: purge, queue: this.purgeQueue } });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new CfnOutput(this, 'TelegramWebhookSecretArn', { value: telegramWebhookSecret.secretArn });

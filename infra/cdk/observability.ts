@@ -14,6 +14,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { purgeChannelFunction } from '../../functions/routes.js';
 import { storesOf, type Route } from '../../functions/routes.js';
 import type { OperationFunction } from './operation-function.js';
 import { METRIC } from '../../lib/observability/metrics.js';
@@ -21,6 +22,10 @@ import { METRIC } from '../../lib/observability/metrics.js';
 const PERIOD = Duration.minutes(5);
 /** The `route` dimension of what the reconciler emits. */
 export const RECONCILE_ROUTE = 'reconcile';
+/** The `route` dimension of what the channel purge emits. */
+export const PURGE_ROUTE = purgeChannelFunction.handler;
+/** CloudWatch alarms on metric math take at most 10 metrics: one Throttles alarm per this many functions. */
+export const THROTTLE_ALARM_GROUP = 10;
 
 export interface ObservabilityProps {
   alarmEmail?: string;
@@ -46,6 +51,8 @@ export interface Watched {
   /** Every function of the stack, by handler. */
   functions: ReadonlyMap<string, OperationFunction>;
   reconcile: OperationFunction;
+  /** The purge of deleted channels: its function and its queue. */
+  purge: { function: OperationFunction; queue: sqs.IQueue };
 }
 
 export class Observability {
@@ -133,13 +140,24 @@ export class Observability {
   }
 
   /** The alarms and the dashboard over the API, every route and function, and the reconciler. */
-  watch({ api, routes, functions, reconcile }: Watched): void {
+  watch({ api, routes, functions, reconcile, purge }: Watched): void {
     const emitted = this.emitted.bind(this);
 
-    // Lambda's own view of every function: unhandled errors and throttles.
-    for (const [handler, operation] of functions) {
+    // Lambda's own view of every function: unhandled errors per function; throttles summed over groups of
+    // functions by metric math (one alarm per THROTTLE_ALARM_GROUP functions instead of one each: a throttle
+    // is an account or reserved-concurrency limit, and the dashboard shows which function it hit).
+    const all = [...functions];
+    for (const [handler, operation] of all) {
       this.alarm(`${pascal(handler)}Errors`, { metric: operation.function.metricErrors({ period: PERIOD, statistic: 'Sum' }), threshold: 1, description: `${handler}: invocation errors` });
-      this.alarm(`${pascal(handler)}Throttles`, { metric: operation.function.metricThrottles({ period: PERIOD, statistic: 'Sum' }), threshold: 1, description: `${handler}: throttled invocations` });
+    }
+    for (let start = 0; start < all.length; start += THROTTLE_ALARM_GROUP) {
+      const group = all.slice(start, start + THROTTLE_ALARM_GROUP);
+      const usingMetrics = Object.fromEntries(group.map(([, operation], index) => [`t${index}`, operation.function.metricThrottles({ period: PERIOD, statistic: 'Sum' })]));
+      this.alarm(`Throttles${start / THROTTLE_ALARM_GROUP + 1}`, {
+        metric: new cloudwatch.MathExpression({ expression: `SUM([${Object.keys(usingMetrics).join(', ')}])`, usingMetrics, period: PERIOD, label: 'throttled invocations' }),
+        threshold: 1,
+        description: `Throttled invocations of any of: ${group.map(([handler]) => handler).join(', ')}`,
+      });
     }
     // The pipeline answers unexpected errors with a 500 body itself, so Lambda's Errors never sees them:
     // every 5xx a route answers counts in its ServerError.
@@ -200,10 +218,10 @@ export class Observability {
       }).addAlarmAction(this.action);
     }
 
-    this.buildDashboard({ api, routes, functions, reconcile });
+    this.buildDashboard({ api, routes, functions, reconcile, purge });
   }
 
-  private buildDashboard({ api, routes, reconcile }: Watched): void {
+  private buildDashboard({ api, routes, reconcile, purge }: Watched): void {
     const emitted = this.emitted.bind(this);
     const graph = (title: string, left: cloudwatch.IMetric[], width = 8, extra: Partial<cloudwatch.GraphWidgetProps> = {}) =>
       new cloudwatch.GraphWidget({ title, left, width, height: 6, leftYAxis: { min: 0 }, ...extra });
@@ -261,6 +279,19 @@ export class Observability {
         8,
         timeout ? { leftAnnotations: [{ value: timeout, label: 'timeout' }] } : {},
       ),
+    );
+    this.dashboard.addWidgets(
+      graph('Channel purges', [
+        emitted(METRIC.channelPurged, PURGE_ROUTE, 'Sum', 'channels purged'),
+        emitted(METRIC.channelPurgeStep, PURGE_ROUTE, 'Sum', 'steps done'),
+        emitted(METRIC.channelPurgeRetried, PURGE_ROUTE, 'Sum', 'paused or retried'),
+        purge.function.function.metricErrors({ period: PERIOD, statistic: 'Sum', label: 'Lambda errors' }),
+      ]),
+      graph('Purge queue', [
+        purge.queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'waiting' }),
+        purge.queue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: 'Maximum', label: 'oldest (s)' }),
+      ]),
+      graph('Degraded: ChannelActivityDeferred (channel order not moved: PostgreSQL down)', [this.searched(METRIC.channelActivityDeferred, 'Sum')]),
     );
     this.dashboard.addWidgets(this.deadLetterWidget);
   }

@@ -6,6 +6,7 @@
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -61,14 +62,20 @@ export interface OperationFunctionProps {
   reservedConcurrency?: number;
   /** Receives asynchronous invocations that failed every attempt. */
   deadLetterQueue?: sqs.IQueue;
+  /** A shared execution role (see function-roles.ts); without one the function gets its own. */
+  role?: iam.IRole;
 }
 
 export class OperationFunction extends Construct {
   readonly function: NodejsFunction;
+  /** Whether it runs in the VPC (it reaches Scylla or PostgreSQL). */
+  static needsVpc(stores: readonly StoreName[]): boolean {
+    return stores.includes('scylla') || stores.includes('postgres');
+  }
 
   constructor(scope: Construct, id: string, props: OperationFunctionProps) {
     super(scope, id);
-    const needsVpc = props.stores.includes('scylla') || props.stores.includes('postgres');
+    const needsVpc = OperationFunction.needsVpc(props.stores);
     const environment: Record<string, string> = {
       NODE_OPTIONS: '--enable-source-maps',
       LOG_LEVEL: 'INFO',
@@ -97,6 +104,7 @@ export class OperationFunction extends Construct {
       environment,
       logGroup,
       reservedConcurrentExecutions: props.reservedConcurrency,
+      ...(props.role ? { role: props.role } : {}),
       ...(props.telemetry.tracing ? { tracing: lambda.Tracing.ACTIVE } : {}),
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       ...(needsVpc

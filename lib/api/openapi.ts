@@ -1,130 +1,227 @@
-/** The OpenAPI 3.1 document, generated from the route table and the request schemas. */
+/**
+ * The OpenAPI 3.1 document, generated from the route table: request schemas from the routes' params, query and
+ * body (what the validation middleware enforces), response schemas from their `response` (lib/api/responses.ts,
+ * what the handlers send), and every status a route can answer derived from its traits (auth, inputs, write,
+ * stores) plus what it declares itself (`alsoAnswers`). Schemas are JSON Schema 2020-12, OpenAPI 3.1's dialect;
+ * shared ones sit under components/schemas and are referenced.
+ */
 import * as z from 'zod/mini';
+import * as responses from './responses.js';
 
 export interface DocumentedRoute {
   method: string;
   path: string;
+  handler: string;
   summary: string;
+  description?: string;
   auth: 'jwt' | 'none' | 'telegram-secret';
   write: boolean;
+  stores: readonly string[];
   tag: string;
   success: { status: number; description: string };
-  body?: z.ZodMiniType;
+  params?: z.ZodMiniType;
   query?: z.ZodMiniType;
+  body?: z.ZodMiniType;
+  response?: z.ZodMiniType;
+  alsoAnswers?: { status: number; description: string; body?: z.ZodMiniType }[];
 }
 
-const errorSchema = {
-  type: 'object',
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message'],
-      properties: {
-        code: { type: 'string', description: 'Stable snake_case code, e.g. invalid_request, not_found, unavailable' },
-        message: { type: 'string' },
-      },
-    },
-  },
+type JsonSchema = Record<string, unknown>;
+
+const TAGS: Record<string, string> = {
+  channels: 'Channels and their members. Every channel route answers 404 for a channel that does not exist and 403 to a caller who is not a member (a service principal may act in any channel).',
+  members: 'Who is in a channel.',
+  messages: 'Messages of a channel timeline: API and Telegram messages interleaved in Snowflake order.',
+  reactions: 'Emoji reactions: one per user and emoji, idempotent.',
+  pins: 'Pinned messages of a channel.',
+  'read-positions': 'Where each user has read up to in a channel, and how much is unread.',
+  search: 'Full-text search within a channel.',
+  typing: 'Ephemeral typing indicators (Redis, 8 s).',
+  presence: 'Ephemeral presence (Redis, 60 s unless renewed).',
+  templates: 'Reusable message content with {{variable}} placeholders.',
+  telegram: 'The Telegram bridge: the Bot API webhook and lookups by Telegram ids.',
+  health: 'Probes for load balancers and orchestration; no authentication.',
+  docs: 'This document, as JSON and as a page.',
 };
 
-const messageSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string', description: '64-bit Snowflake id as a decimal string' },
-    channel_id: { type: 'string', format: 'uuid' },
-    author_id: { type: 'string', format: 'uuid' },
-    content: { type: 'string' },
-    created_at: { type: 'string', format: 'date-time' },
-    edited_at: { type: ['string', 'null'], format: 'date-time' },
-    reply_to_id: { type: ['string', 'null'] },
-    source: { enum: ['app', 'telegram'] },
-    telegram: {
-      type: ['object', 'null'],
-      properties: { chat_id: { type: 'integer' }, message_id: { type: 'integer' } },
-    },
-  },
-};
+const camelCase = (name: string) => name.replace(/-([a-z0-9])/g, (_, char: string) => char.toUpperCase());
+const pascalCase = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 
-const pathParameter = {
-  channel_id: { type: 'string', format: 'uuid' },
-  user_id: { type: 'string', format: 'uuid' },
-  message_id: { type: 'string', pattern: '^[1-9][0-9]{0,18}$' },
-  telegram_chat_id: { type: 'string', pattern: '^-?[0-9]+$' },
-  telegram_message_id: { type: 'string', pattern: '^[0-9]+$' },
-  emoji: { type: 'string', description: 'URL-encoded: one emoji or a :name: of 1–32 characters' },
-} as Record<string, object>;
+/** The exported response schemas, by the component name they are documented under. */
+const namedResponses = new Map<unknown, string>(
+  Object.entries(responses)
+    .filter(([, value]) => typeof value === 'object' && value !== null && '_zod' in value)
+    .map(([name, schema]) => [schema, pascalCase(name)]),
+);
 
-function inputSchema(schema: z.ZodMiniType): Record<string, unknown> {
-  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+/** Collects components/schemas while operations are built; a name maps to exactly one schema. */
+class Components {
+  readonly schemas: Record<string, JsonSchema> = {};
+
+  private add(name: string, schema: JsonSchema): void {
+    const existing = this.schemas[name];
+    if (existing && JSON.stringify(existing) !== JSON.stringify(schema)) {
+      throw new Error(`Two different schemas want the component name ${name}`);
+    }
+    this.schemas[name] = schema;
+  }
+
+  /**
+   * The JSON Schema of a zod schema, with its `$defs` (schemas carrying a `meta({ id })`) moved to components and
+   * referenced there. Input and output differ for transforms: requests are documented as sent, responses as sent.
+   */
+  convert(schema: z.ZodMiniType, io: 'input' | 'output'): JsonSchema {
+    const generated = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as JsonSchema;
+    // Drops `undefined` (a meta() that removes a generated keyword) and points $defs references at components.
+    const text = JSON.stringify(generated).replaceAll('"#/$defs/', '"#/components/schemas/');
+    const { $schema: _dialect, $defs, ...root } = JSON.parse(text) as JsonSchema & { $defs?: Record<string, JsonSchema> };
+    for (const [name, definition] of Object.entries($defs ?? {})) this.add(name, definition);
+    return root;
+  }
+
+  /** A `$ref` to the component of an exported response schema (named after its export), or the schema inline. */
+  ref(schema: z.ZodMiniType, io: 'input' | 'output'): JsonSchema {
+    const name = namedResponses.get(schema);
+    const converted = this.convert(schema, io);
+    // A schema with its own meta({ id }) already is a component, and converts to a bare reference to it.
+    if (!name || (Object.keys(converted).length === 1 && typeof converted.$ref === 'string')) return converted;
+    this.add(name, converted);
+    return { $ref: `#/components/schemas/${name}` };
+  }
 }
 
-function operation(route: DocumentedRoute) {
-  const parameters: object[] = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
+
+const retryAfter = {
+  'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } },
+};
+
+function operation(route: DocumentedRoute, components: Components) {
+  const error = components.ref(responses.error, 'output');
+  const errorResponse = (description: string, headers?: object) => ({ description, ...(headers ? { headers } : {}), content: json(error) });
+
+  const pathNames = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => name!);
+  const paramSchemas = route.params ? (components.convert(route.params, 'input').properties as Record<string, JsonSchema> | undefined) : undefined;
+  const parameters: object[] = pathNames.map((name) => ({
     name,
     in: 'path',
     required: true,
-    schema: pathParameter[name!] ?? { type: 'string' },
+    schema: paramSchemas?.[name] ?? { type: 'string' },
   }));
   if (route.query) {
-    const query = inputSchema(route.query) as { properties?: Record<string, object>; required?: string[] };
+    const query = components.convert(route.query, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
     for (const [name, schema] of Object.entries(query.properties ?? {})) {
-      parameters.push({ name, in: 'query', required: query.required?.includes(name) ?? false, schema });
+      const { description, ...rest } = schema;
+      parameters.push({
+        name,
+        in: 'query',
+        required: query.required?.includes(name) ?? false,
+        ...(typeof description === 'string' ? { description } : {}),
+        schema: rest,
+      });
     }
   }
-  const responses: Record<string, object> = {
-    [route.success.status]: {
-      description: route.success.description,
-      ...(route.success.status !== 204 && route.path !== '/docs'
-        ? { content: { 'application/json': { schema: route.path.includes('/messages') ? messageSchema : { type: 'object' } } } }
-        : {}),
-    },
-    '400': { description: 'Invalid request', content: { 'application/json': { schema: errorSchema } } },
-    '503': { description: 'A store is unavailable; retry after Retry-After seconds', content: { 'application/json': { schema: errorSchema } } },
-  };
-  if (route.write) {
-    responses['429'] = { description: 'Too many writes; retry after Retry-After seconds', content: { 'application/json': { schema: errorSchema } } };
-  }
-  if (route.auth === 'telegram-secret') {
-    responses['401'] = { description: 'Wrong or missing X-Telegram-Bot-Api-Secret-Token', content: { 'application/json': { schema: errorSchema } } };
+
+  const responsesByStatus: Record<string, object> = {};
+  const success = route.success;
+  responsesByStatus[success.status] =
+    success.status === 204
+      ? { description: success.description }
+      : route.response
+        ? { description: success.description, content: json(components.ref(route.response, 'output')) }
+        : { description: success.description, content: { 'text/html': { schema: { type: 'string' } } } };
+
+  if (route.params || route.query || route.body) {
+    responsesByStatus['400'] = errorResponse('Invalid request: a path parameter, query parameter or body field breaks its schema, or the body is not JSON (`invalid_request`, `invalid_json` or a more precise code)');
   }
   if (route.auth === 'jwt') {
-    responses['401'] = { description: 'Missing or invalid token', content: { 'application/json': { schema: errorSchema } } };
-    responses['403'] = { description: 'Not a member of the channel', content: { 'application/json': { schema: errorSchema } } };
-    responses['404'] = { description: 'No such channel or resource', content: { 'application/json': { schema: errorSchema } } };
+    responsesByStatus['401'] = {
+      description:
+        'Missing or invalid bearer token. In AWS the HTTP API\'s JWT authorizer answers before the function runs, with its own body `{"message": "Unauthorized"}`; the local server answers the error shape.',
+      content: json({ oneOf: [error, components.ref(responses.gatewayUnauthorized, 'output')] }),
+    };
+  } else if (route.auth === 'telegram-secret') {
+    responsesByStatus['401'] = errorResponse('Missing or wrong X-Telegram-Bot-Api-Secret-Token');
   }
+  if (route.auth === 'jwt' && pathNames.length > 0) {
+    responsesByStatus['403'] = errorResponse('The caller is not a member of the channel, or may not do this in it (`forbidden`)');
+    responsesByStatus['404'] = errorResponse('No such channel, or no such resource in it (`not_found`)');
+  }
+  if (route.body) {
+    responsesByStatus['413'] = errorResponse('The body is larger than 64 KiB (`payload_too_large`)');
+    responsesByStatus['415'] = errorResponse('The body is not sent as Content-Type: application/json (`unsupported_media_type`)');
+  }
+  if (route.write) {
+    responsesByStatus['429'] = errorResponse('Too many writes by this caller (`rate_limited`)', retryAfter);
+  }
+  responsesByStatus['500'] = {
+    description:
+      'An unexpected error (`internal`); the details are logged, never sent. If the function itself fails, API Gateway answers `{"message": "Internal Server Error"}`.',
+    content: json({ oneOf: [error, components.ref(responses.gatewayInternalError, 'output')] }),
+  };
+  if (route.stores.length > 0 || route.write) {
+    responsesByStatus['503'] = errorResponse('A store this route needs is unavailable; retry after Retry-After seconds (`unavailable`)', retryAfter);
+  }
+  for (const extra of route.alsoAnswers ?? []) {
+    responsesByStatus[extra.status] = extra.body
+      ? { description: extra.description, ...(extra.status === 503 ? { headers: retryAfter } : {}), content: json(components.ref(extra.body, 'output')) }
+      : errorResponse(extra.description, extra.status === 503 || extra.status === 429 ? retryAfter : undefined);
+  }
+  const sorted = Object.fromEntries(Object.entries(responsesByStatus).sort(([a], [b]) => Number(a) - Number(b)));
+
   return {
+    operationId: camelCase(route.handler),
     summary: route.summary,
+    ...(route.description ? { description: route.description } : {}),
     tags: [route.tag],
-    ...(route.auth === 'jwt' ? { security: [{ bearer: [] }] } : { security: [] }),
+    security: route.auth === 'jwt' ? [{ bearer: [] }] : route.auth === 'telegram-secret' ? [{ telegramSecret: [] }] : [],
     ...(parameters.length > 0 ? { parameters } : {}),
-    ...(route.body
-      ? { requestBody: { required: true, content: { 'application/json': { schema: inputSchema(route.body) } } } }
-      : {}),
-    responses,
+    ...(route.body ? { requestBody: { required: true, content: json(components.convert(route.body, 'input')) } } : {}),
+    responses: sorted,
   };
 }
 
-export function buildOpenApi(routes: DocumentedRoute[], serverUrl?: string): Record<string, unknown> {
+export function buildOpenApi(routes: readonly DocumentedRoute[], serverUrl = '/'): Record<string, unknown> {
+  const components = new Components();
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     paths[route.path] ??= {};
-    paths[route.path]![route.method.toLowerCase()] = operation(route);
+    paths[route.path]![route.method.toLowerCase()] = operation(route, components);
   }
+  const usedTags = [...new Set(routes.map((route) => route.tag))];
+  const schemas = Object.fromEntries(Object.entries(components.schemas).sort(([a], [b]) => a.localeCompare(b)));
   return {
     openapi: '3.1.0',
     info: {
       title: 'Message storage API',
-      version: '1.0.0',
+      version: '2.0.0',
       description:
-        'Chat message storage over ScyllaDB. 64-bit ids travel as decimal strings; errors are {"error": {"code", "message"}}.',
+        'Chat message storage over ScyllaDB. JSON in and out, field names in snake_case; 64-bit ids travel as decimal ' +
+        'strings, channel and user ids are lower-case UUIDs, times are ISO-8601 UTC with milliseconds. Every error ' +
+        'the service answers is `{"error": {"code", "message"}}`; only API Gateway itself answers otherwise (its JWT ' +
+        'authorizer\'s 401, a failed function\'s 500), and those are documented where they can happen.',
+      license: { name: 'Proprietary (UNLICENSED): all rights reserved' },
     },
-    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
-    components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      schemas: { Error: errorSchema, Message: messageSchema },
-    },
+    servers: [{ url: serverUrl, description: 'The API itself (relative to where this document is served)' }],
+    tags: usedTags.map((name) => ({ name, description: TAGS[name] ?? `${name} routes` })),
     paths,
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'The caller is the `sub` claim (a UUID); a `scope` containing `messages:service` makes a service principal.',
+        },
+        telegramSecret: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Telegram-Bot-Api-Secret-Token',
+          description: 'The secret configured with setWebhook; Telegram sends it with every update.',
+        },
+      },
+      schemas,
+    },
   };
 }
 

@@ -25,7 +25,7 @@ export async function insertChat(chat: {
   try {
     await client.query('BEGIN');
     await client.query(
-      'INSERT INTO chats (id, name, owner_id, telegram_chat_id, created_at) VALUES ($1, $2, $3, $4, $5)',
+      'INSERT INTO chats (id, name, owner_id, telegram_chat_id, created_at, last_activity_at) VALUES ($1, $2, $3, $4, $5, $5)',
       [chat.id, chat.name, chat.ownerId, chat.telegramChatId, chat.createdAt],
     );
     await client.query("INSERT INTO participants (chat_id, user_id, role) VALUES ($1, $2, 'owner')", [chat.id, chat.ownerId]);
@@ -41,12 +41,12 @@ export async function insertChat(chat: {
   }
 }
 
-/** One round trip: does the chat exist, who owns it, and is the user in it. */
+/** One round trip: does the chat exist (and is not deleted), who owns it, and is the user in it. */
 export async function getChatAccess(chatId: string, userId: string): Promise<ChatAccess | undefined> {
   const { rows } = await pgQuery<{ owner_id: string; role: 'owner' | 'member' | null }>(
     `SELECT c.owner_id, p.role
        FROM chats c LEFT JOIN participants p ON p.chat_id = c.id AND p.user_id = $2
-      WHERE c.id = $1`,
+      WHERE c.id = $1 AND c.deleted_at IS NULL`,
     [chatId, userId],
   );
   const row = rows[0];
@@ -57,7 +57,7 @@ export async function getChat(chatId: string): Promise<
   { id: string; name: string; ownerId: string; telegramChatId: number | null; createdAt: Date } | undefined
 > {
   const { rows } = await pgQuery<{ id: string; name: string; owner_id: string; telegram_chat_id: string | null; created_at: Date }>(
-    'SELECT id, name, owner_id, telegram_chat_id, created_at FROM chats WHERE id = $1',
+    'SELECT id, name, owner_id, telegram_chat_id, created_at FROM chats WHERE id = $1 AND deleted_at IS NULL',
     [chatId],
   );
   const row = rows[0];
@@ -86,4 +86,107 @@ export async function removeParticipant(chatId: string, userId: string): Promise
 export async function channelMemberIds(chatId: string): Promise<string[]> {
   const { rows } = await pgQuery<{ user_id: string }>('SELECT user_id FROM participants WHERE chat_id = $1 ORDER BY user_id', [chatId]);
   return rows.map((row) => row.user_id);
+}
+
+/** Renames a live chat; false when there is none. */
+export async function renameChat(chatId: string, name: string): Promise<boolean> {
+  const { rowCount } = await pgQuery('UPDATE chats SET name = $2 WHERE id = $1 AND deleted_at IS NULL', [chatId, name]);
+  return (rowCount ?? 0) > 0;
+}
+
+/**
+ * Links a Telegram chat to a live chat (replacing any earlier link of this chat). The UNIQUE constraint on
+ * telegram_chat_id makes a chat linked to another channel a 409. False when the chat does not exist.
+ */
+export async function linkTelegramChat(chatId: string, telegramChatId: number): Promise<boolean> {
+  try {
+    const { rowCount } = await pgQuery('UPDATE chats SET telegram_chat_id = $2 WHERE id = $1 AND deleted_at IS NULL', [chatId, telegramChatId]);
+    return (rowCount ?? 0) > 0;
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') throw new ConflictError('That Telegram chat is already linked to another channel');
+    throw error;
+  }
+}
+
+/**
+ * The first step of a delete: from this statement on the member check answers 404 everywhere. The Telegram
+ * link is released at once (the chat may be linked anew; the webhook stops routing to this channel). Returns
+ * false when the chat was already deleted or never existed.
+ */
+export async function markChatDeleted(chatId: string): Promise<boolean> {
+  const { rowCount } = await pgQuery('UPDATE chats SET deleted_at = now(), telegram_chat_id = NULL WHERE id = $1 AND deleted_at IS NULL', [chatId]);
+  return (rowCount ?? 0) > 0;
+}
+
+/** The last step of a purge: the chat row and (ON DELETE CASCADE) its participants. */
+export async function deleteChatRow(chatId: string): Promise<void> {
+  await pgQuery('DELETE FROM chats WHERE id = $1', [chatId]);
+}
+
+/**
+ * Moves the chat's activity forward to `at` (never back): one single-row UPDATE that writes nothing when a
+ * newer activity is already stored.
+ */
+export async function touchChatActivity(chatId: string, at: Date): Promise<void> {
+  await pgQuery('UPDATE chats SET last_activity_at = $2 WHERE id = $1 AND last_activity_at < $2', [chatId, at]);
+}
+
+export interface UserChat {
+  id: string;
+  name: string;
+  ownerId: string;
+  telegramChatId: number | null;
+  createdAt: Date;
+  lastActivityAt: Date;
+}
+
+/** Keyset position in a user's chats: (last_activity_at, id), both descending. */
+export interface ActivityKey {
+  at: Date;
+  id: string;
+}
+
+/**
+ * A page of the user's live chats, most recent activity first (ties by id), strictly after `after`. One
+ * query: the user's participants rows (index-only), the chats by key, a top-N sort.
+ */
+export async function userChatsPage(userId: string, after: ActivityKey | null, limit: number): Promise<UserChat[]> {
+  const { rows } = await pgQuery<{ id: string; name: string; owner_id: string; telegram_chat_id: string | null; created_at: Date; last_activity_at: Date }>(
+    // The LATERAL primary-key lookup (OFFSET 0 keeps the planner from flattening it) pins the plan: the
+    // user's participants rows from their index, one chats lookup each, a top-N sort. A plain join was planned
+    // as a nested loop over a chats scan whenever statistics lagged the table (90 ms for 1,000 channels).
+    `SELECT c.id, c.name, c.owner_id, c.telegram_chat_id, c.created_at, c.last_activity_at
+       FROM participants p
+       CROSS JOIN LATERAL (SELECT * FROM chats WHERE chats.id = p.chat_id OFFSET 0) c
+      WHERE p.user_id = $1 AND c.deleted_at IS NULL
+        AND ($2::timestamptz IS NULL OR (c.last_activity_at, c.id) < ($2::timestamptz, $3::uuid))
+      ORDER BY c.last_activity_at DESC, c.id DESC
+      LIMIT $4`,
+    [userId, after?.at ?? null, after?.id ?? null, limit],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    name: row.name,
+    ownerId: row.owner_id,
+    telegramChatId: row.telegram_chat_id === null ? null : Number(row.telegram_chat_id),
+    createdAt: row.created_at,
+    lastActivityAt: row.last_activity_at,
+  }));
+}
+
+export interface Participant {
+  userId: string;
+  role: 'owner' | 'member';
+  joinedAt: Date;
+}
+
+/** A page of a chat's participants in user id order, strictly after `afterUserId`. */
+export async function participantsPage(chatId: string, afterUserId: string | null, limit: number): Promise<Participant[]> {
+  const { rows } = await pgQuery<{ user_id: string; role: 'owner' | 'member'; joined_at: Date }>(
+    `SELECT user_id, role, joined_at FROM participants
+      WHERE chat_id = $1 AND ($2::uuid IS NULL OR user_id > $2::uuid)
+      ORDER BY user_id LIMIT $3`,
+    [chatId, afterUserId, limit],
+  );
+  return rows.map((row) => ({ userId: row.user_id, role: row.role, joinedAt: row.joined_at }));
 }

@@ -23,3 +23,14 @@ export async function replicatedAccess(channelId: string, userId: string): Promi
   const role = member.first()?.get('role') as 'owner' | 'member' | undefined;
   return { ownerId: channel.ownerId, role: role ?? null };
 }
+
+/** Every replicated member of the channel (one partition read), for the purge. */
+export async function replicatedMemberIds(channelId: string): Promise<string[]> {
+  const result = await read('SELECT user_id FROM channel_members WHERE channel_id = ?', [channelId], { fetchSize: 0 });
+  return result.rows.map((row) => String(row.get('user_id')));
+}
+
+/** The whole replica of the channel: one partition tombstone. */
+export async function forgetReplicatedMembers(channelId: string): Promise<void> {
+  await write('DELETE FROM channel_members WHERE channel_id = ?', [channelId]);
+}

@@ -20,13 +20,9 @@ export async function putChannelMetadata(channel: ChannelRecord): Promise<void> 
   );
 }
 
-export async function getChannelMetadata(channelId: string): Promise<ChannelRecord | undefined> {
-  const result = await read(
-    'SELECT channel_id, name, owner_id, telegram_chat_id, created_at, last_message_id FROM channel_metadata WHERE channel_id = ?',
-    [channelId],
-  );
-  const row = result.first();
-  if (!row || row.get('name') === null) return undefined;
+const SELECT_METADATA = 'SELECT channel_id, name, owner_id, telegram_chat_id, created_at, last_message_id, deleted_at FROM channel_metadata';
+
+function rowToRecord(row: cassandra.types.Row): ChannelRecord {
   const telegram = row.get('telegram_chat_id') as cassandra.types.Long | null;
   const last = row.get('last_message_id') as cassandra.types.Long | null;
   return {
@@ -37,6 +33,53 @@ export async function getChannelMetadata(channelId: string): Promise<ChannelReco
     createdAt: row.get('created_at') as Date,
     lastMessageId: last ? BigInt(last.toString()) : null,
   };
+}
+
+const isLive = (row: cassandra.types.Row | null | undefined): row is cassandra.types.Row =>
+  Boolean(row) && row!.get('name') !== null && row!.get('deleted_at') === null;
+
+/** The channel's row; undefined when absent, half-written, or marked deleted. */
+export async function getChannelMetadata(channelId: string): Promise<ChannelRecord | undefined> {
+  const row = (await read(`${SELECT_METADATA} WHERE channel_id = ?`, [channelId])).first();
+  return isLive(row) ? rowToRecord(row) : undefined;
+}
+
+/** Several channels' rows in one multi-partition read, by id; deleted and absent ones are left out. */
+export async function getChannelMetadataMany(channelIds: readonly string[]): Promise<Map<string, ChannelRecord>> {
+  const found = new Map<string, ChannelRecord>();
+  if (channelIds.length === 0) return found;
+  const result = await read(`${SELECT_METADATA} WHERE channel_id IN ?`, [channelIds], { fetchSize: 0 });
+  for (const row of result.rows) if (isLive(row)) found.set(String(row.get('channel_id')), rowToRecord(row));
+  return found;
+}
+
+/**
+ * The row as the purge needs it, deleted or not: its Telegram chat survives the PostgreSQL link, which the
+ * delete released at once.
+ */
+export async function getPurgeTarget(channelId: string): Promise<{ telegramChatId: number | null } | undefined> {
+  const row = (await read(`${SELECT_METADATA} WHERE channel_id = ?`, [channelId])).first();
+  if (!row) return undefined;
+  const telegram = row.get('telegram_chat_id') as cassandra.types.Long | null;
+  return { telegramChatId: telegram ? telegram.toNumber() : null };
+}
+
+export async function renameChannelMetadata(channelId: string, name: string): Promise<void> {
+  await write('UPDATE channel_metadata SET name = ? WHERE channel_id = ?', [name, channelId]);
+}
+
+export async function setChannelTelegramChat(channelId: string, telegramChatId: number): Promise<void> {
+  await write('UPDATE channel_metadata SET telegram_chat_id = ? WHERE channel_id = ?', [Long.fromNumber(telegramChatId), channelId]);
+}
+
+/** The Scylla half of a delete's first step: reads without PostgreSQL (and the replica check) see it gone. */
+export async function markChannelMetadataDeleted(channelId: string, at: Date): Promise<void> {
+  await write('UPDATE channel_metadata SET deleted_at = ? WHERE channel_id = ?', [at, channelId]);
+}
+
+/** The purge's last Scylla step: the row itself, one partition tombstone. */
+export async function deleteChannelMetadata(channelId: string): Promise<void> {
+  await write('DELETE FROM channel_metadata WHERE channel_id = ?', [channelId]);
 }
 
 /**

@@ -13,7 +13,25 @@ export interface MessageRecord {
   source: MessageSource;
   telegram: { chatId: number; messageId: number; threadId: number | null } | null;
   deleted: boolean;
+  /** Users the message mentions (absent: none). */
+  mentions?: string[];
+  /** Attachment metadata (absent: none); the bytes live elsewhere. */
+  attachments?: Attachment[];
 }
+
+/** Attachment metadata as the API carries it (and the messages row stores it, as JSON text). */
+export interface Attachment {
+  id: string;
+  url: string;
+  filename: string;
+  content_type: string;
+  size: number;
+  width?: number;
+  height?: number;
+}
+
+export const MAX_MENTIONS = 50;
+export const MAX_ATTACHMENTS = 10;
 
 export interface MessageView {
   id: string;
@@ -25,9 +43,13 @@ export interface MessageView {
   reply_to_id: string | null;
   source: MessageSource;
   telegram: { chat_id: number; message_id: number; thread_id: number | null } | null;
+  mentions: string[];
+  attachments: Attachment[];
+  reply_count: number;
 }
 
-export function toMessageView(message: MessageRecord): MessageView {
+/** The API shape; `replyCount` comes from the reply counters (see messages/replies.ts). */
+export function toMessageView(message: MessageRecord, replyCount = 0): MessageView {
   return {
     id: message.id.toString(),
     channel_id: message.channelId,
@@ -40,6 +62,9 @@ export function toMessageView(message: MessageRecord): MessageView {
     telegram: message.telegram
       ? { chat_id: message.telegram.chatId, message_id: message.telegram.messageId, thread_id: message.telegram.threadId }
       : null,
+    mentions: message.mentions ?? [],
+    attachments: message.attachments ?? [],
+    reply_count: Math.max(0, replyCount),
   };
 }
 

@@ -7,18 +7,18 @@ import cassandra from 'cassandra-driver';
 import { bucketOf } from '../ids/snowflake.js';
 import { read, write } from '../scylla/execute.js';
 import { toLong } from '../scylla/values.js';
-import type { MessageRecord } from './model.js';
+import type { Attachment, MessageRecord } from './model.js';
 
 const { Long, unset } = cassandra.types;
 
 const COLUMNS =
-  'message_id, author_id, content, edited_at, reply_to_id, source, telegram_chat_id, telegram_message_id, telegram_thread_id, deleted';
+  'message_id, author_id, content, edited_at, reply_to_id, source, telegram_chat_id, telegram_message_id, telegram_thread_id, deleted, mentions, attachments';
 
 export const STATEMENTS = {
   insert:
-    'INSERT INTO messages (channel_id, bucket, message_id, author_id, content, reply_to_id, source, telegram_chat_id, telegram_message_id, telegram_thread_id, edited_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO messages (channel_id, bucket, message_id, author_id, content, reply_to_id, source, telegram_chat_id, telegram_message_id, telegram_thread_id, edited_at, mentions, attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   insertAt:
-    'INSERT INTO messages (channel_id, bucket, message_id, author_id, content, reply_to_id, source, telegram_chat_id, telegram_message_id, telegram_thread_id, edited_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?',
+    'INSERT INTO messages (channel_id, bucket, message_id, author_id, content, reply_to_id, source, telegram_chat_id, telegram_message_id, telegram_thread_id, edited_at, mentions, attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?',
   indexBucket: 'INSERT INTO channel_buckets (channel_id, bucket) VALUES (?, ?)',
   getOne: `SELECT ${COLUMNS} FROM messages WHERE channel_id = ? AND bucket = ? AND message_id = ?`,
   olderInBucket: `SELECT ${COLUMNS} FROM messages WHERE channel_id = ? AND bucket = ? AND message_id < ? LIMIT ?`,
@@ -31,11 +31,34 @@ export const STATEMENTS = {
   bucketsAtOrAbove: 'SELECT bucket FROM channel_buckets WHERE channel_id = ? AND bucket >= ? ORDER BY bucket ASC LIMIT ?',
   // Unread counting reads only the deleted flag of the rows past the reader's position.
   deletedFlagsNewerInBucket: 'SELECT deleted FROM messages WHERE channel_id = ? AND bucket = ? AND message_id > ? LIMIT ?',
-  edit: 'UPDATE messages SET content = ?, edited_at = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?',
-  editAt: 'UPDATE messages USING TIMESTAMP ? SET content = ?, edited_at = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?',
+  // Mentions and attachments are bound `unset` when an edit leaves them as they are.
+  edit: 'UPDATE messages SET content = ?, edited_at = ?, mentions = ?, attachments = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?',
+  editAt:
+    'UPDATE messages USING TIMESTAMP ? SET content = ?, edited_at = ?, mentions = ?, attachments = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?',
   // Deleting writes two plain cells instead of a row tombstone: see the README's note on deletes under TWCS.
-  softDelete: "UPDATE messages SET deleted = true, content = '' WHERE channel_id = ? AND bucket = ? AND message_id = ?",
+  // The attachment metadata (URLs) and mentions go too: plain cells, like the content.
+  softDelete: "UPDATE messages SET deleted = true, content = '', mentions = [], attachments = '[]' WHERE channel_id = ? AND bucket = ? AND message_id = ?",
 } as const;
+
+/** Attachments as the row stores them: JSON text of the API shape, keys in a fixed order. */
+export function attachmentsToJson(attachments: readonly Attachment[]): string {
+  return JSON.stringify(
+    attachments.map(({ id, url, filename, content_type, size, width, height }) => ({ id, url, filename, content_type, size, width, height })),
+  );
+}
+
+export function attachmentsFromJson(text: string | null): Attachment[] {
+  if (!text) return [];
+  return (JSON.parse(text) as Attachment[]).map(({ id, url, filename, content_type, size, width, height }) => ({
+    id,
+    url,
+    filename,
+    content_type,
+    size,
+    ...(width === undefined || width === null ? {} : { width }),
+    ...(height === undefined || height === null ? {} : { height }),
+  }));
+}
 
 export function rowToMessage(channelId: string, row: cassandra.types.Row): MessageRecord {
   const telegramChat = row.get('telegram_chat_id') as cassandra.types.Long | null;
@@ -55,6 +78,8 @@ export function rowToMessage(channelId: string, row: cassandra.types.Row): Messa
         ? { chatId: telegramChat.toNumber(), messageId: telegramMessage.toNumber(), threadId: telegramThread ? telegramThread.toNumber() : null }
         : null,
     deleted: row.get('deleted') === true,
+    mentions: ((row.get('mentions') as cassandra.types.Uuid[] | null) ?? []).map(String),
+    attachments: attachmentsFromJson(row.get('attachments') as string | null),
   };
 }
 
@@ -82,6 +107,8 @@ export async function insertMessage(message: MessageRecord, writeTimestampMicros
       message.telegram ? Long.fromNumber(message.telegram.messageId) : unset,
       message.telegram?.threadId ? Long.fromNumber(message.telegram.threadId) : unset,
       message.editedAt ?? unset,
+      message.mentions?.length ? message.mentions : unset,
+      message.attachments?.length ? attachmentsToJson(message.attachments) : unset,
       ...(writeTimestampMicros === undefined ? [] : [Long.fromNumber(writeTimestampMicros)]),
     ]),
   ];
@@ -98,15 +125,29 @@ export async function getMessageRecord(channelId: string, id: bigint): Promise<M
   return row ? rowToMessage(channelId, row) : undefined;
 }
 
-/** Replaces the content; `writeTimestampMicros` as for insertMessage (a Telegram edit lands at its edit time). */
-export async function updateContent(
-  channelId: string,
-  id: bigint,
-  content: string,
-  editedAt: Date,
-  writeTimestampMicros?: number,
-): Promise<void> {
-  const values = [content, editedAt, channelId, bucketOf(id), toLong(id)];
+export interface ContentChange {
+  content: string;
+  editedAt: Date;
+  /** Replaces the mentions; undefined leaves them as they are. */
+  mentions?: string[] | undefined;
+  /** Replaces the attachments; undefined leaves them as they are. */
+  attachments?: Attachment[] | undefined;
+}
+
+/**
+ * Replaces the content (and the mentions or attachments given); `writeTimestampMicros` as for insertMessage
+ * (a Telegram edit lands at its edit time).
+ */
+export async function updateContent(channelId: string, id: bigint, change: ContentChange, writeTimestampMicros?: number): Promise<void> {
+  const values = [
+    change.content,
+    change.editedAt,
+    change.mentions === undefined ? unset : change.mentions,
+    change.attachments === undefined ? unset : attachmentsToJson(change.attachments),
+    channelId,
+    bucketOf(id),
+    toLong(id),
+  ];
   if (writeTimestampMicros === undefined) await write(STATEMENTS.edit, values);
   else await write(STATEMENTS.editAt, [Long.fromNumber(writeTimestampMicros), ...values]);
 }

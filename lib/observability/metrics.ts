@@ -29,6 +29,10 @@ export const METRIC = {
   searchBacklogDepth: 'SearchBacklogDepth',
   searchBacklogApplied: 'SearchBacklogApplied',
   searchBacklogDeadLettered: 'SearchBacklogDeadLettered',
+  channelActivityDeferred: 'ChannelActivityDeferred',
+  channelPurgeStep: 'ChannelPurgeStep',
+  channelPurged: 'ChannelPurged',
+  channelPurgeRetried: 'ChannelPurgeRetried',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

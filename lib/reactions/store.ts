@@ -108,3 +108,29 @@ export async function* activeMessages(day: number): AsyncGenerator<{ channelId: 
     }
   }
 }
+
+/** Up to `limit` users who reacted with `emoji`, in user-id order, after `afterUserId` (from the start when null). */
+export async function reactionUserIds(
+  channelId: string,
+  messageId: bigint,
+  emoji: string,
+  afterUserId: string | null,
+  limit: number,
+): Promise<string[]> {
+  const result =
+    afterUserId === null
+      ? await read('SELECT user_id FROM message_reactions WHERE channel_id = ? AND message_id = ? AND emoji = ? LIMIT ?', [
+          channelId,
+          toLong(messageId),
+          emoji,
+          limit,
+        ], { fetchSize: 0 })
+      : await read('SELECT user_id FROM message_reactions WHERE channel_id = ? AND message_id = ? AND emoji = ? AND user_id > ? LIMIT ?', [
+          channelId,
+          toLong(messageId),
+          emoji,
+          afterUserId,
+          limit,
+        ], { fetchSize: 0 });
+  return result.rows.map((row) => String(row.get('user_id')));
+}

@@ -1,6 +1,6 @@
 /** What a Telegram update carries, as the message store keeps it: a pure mapping, no store access. */
 import type { Message, Update } from '@grammyjs/types';
-import type { MessageRecord } from '../messages/model.js';
+import type { Attachment, MessageRecord } from '../messages/model.js';
 import { telegramAuthorId, telegramSnowflake } from './ids.js';
 
 /** The message an update carries, and whether it is an edit. */
@@ -18,7 +18,14 @@ function authorOf(message: Message): string {
   return telegramAuthorId('chat', message.chat.id);
 }
 
-export function toMessageRecord(message: Message, channelId: string, content: string, replyToId: bigint | null, edit: boolean): MessageRecord {
+export function toMessageRecord(
+  message: Message,
+  channelId: string,
+  content: string,
+  attachments: Attachment[],
+  replyToId: bigint | null,
+  edit: boolean,
+): MessageRecord {
   return {
     channelId,
     id: telegramSnowflake(message.date, message.message_id),
@@ -33,6 +40,8 @@ export function toMessageRecord(message: Message, channelId: string, content: st
       threadId: message.is_topic_message && message.message_thread_id ? message.message_thread_id : null,
     },
     deleted: false,
+    mentions: [],
+    attachments,
   };
 }
 

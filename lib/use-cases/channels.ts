@@ -1,12 +1,37 @@
-/** Channel use cases: create, read, and manage members. */
+/** Channel use cases: create, read, rename, delete, link to Telegram, list (mine, members), manage members. */
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/principal.js';
-import { authorizeChannel, forgetAccess } from '../channels/access.js';
-import { addParticipant, getChat, insertChat, removeParticipant } from '../channels/chat-store.js';
+import { authorizeChannel } from '../channels/access.js';
+import { recordChannelActivity } from '../channels/activity.js';
+import {
+  addParticipant,
+  getChat,
+  insertChat,
+  linkTelegramChat,
+  markChatDeleted,
+  participantsPage,
+  removeParticipant,
+  renameChat,
+  userChatsPage,
+  type ActivityKey,
+} from '../channels/chat-store.js';
 import { forgetReplicatedMember, replicateMember } from '../channels/member-replica.js';
-import { getChannelMetadata, putChannelMetadata } from '../channels/metadata-store.js';
+import {
+  getChannelMetadata,
+  getChannelMetadataMany,
+  markChannelMetadataDeleted,
+  putChannelMetadata,
+  renameChannelMetadata,
+  setChannelTelegramChat,
+} from '../channels/metadata-store.js';
 import { toChannelView, type ChannelRecord, type ChannelView } from '../channels/model.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { forgetLinkedChat } from '../channels/telegram-links.js';
+import { ConflictError, ForbiddenError, InvalidRequestError, NotFoundError } from '../errors.js';
+import { snowflakeTime } from '../ids/snowflake.js';
+import { countMentionsMany } from '../mentions/counts.js';
+import { countUnreadMany } from '../messages/unread.js';
+import { readPositions } from '../read-positions/store.js';
+import { requestPurge } from './channel-purge.js';
 
 /**
  * Writes Scylla's denormalised row first, then the PostgreSQL rows that make the channel exist. If the
@@ -16,6 +41,10 @@ export async function createChannel(
   principal: Principal,
   input: { name: string; telegramChatId?: number | undefined },
 ): Promise<ChannelView> {
+  // Linking a Telegram chat is the bot operator's act (POST /channels/{id}/telegram-link, or here).
+  if (input.telegramChatId !== undefined && !principal.isService) {
+    throw new InvalidRequestError('telegram_chat_id: only a service principal may link a Telegram chat', 'forbidden_field');
+  }
   const channel: ChannelRecord = {
     id: randomUUID(),
     name: input.name,
@@ -32,6 +61,11 @@ export async function createChannel(
 
 export async function getChannel(principal: Principal, channelId: string): Promise<ChannelView> {
   await authorizeChannel(principal, channelId);
+  return currentChannel(channelId);
+}
+
+/** The channel as channel_metadata holds it, rebuilt from PostgreSQL when Scylla lost the row. */
+async function currentChannel(channelId: string): Promise<ChannelView> {
   const metadata = await getChannelMetadata(channelId);
   if (metadata) return toChannelView(metadata);
   // PostgreSQL has the channel but Scylla lost or never got its row: rebuild it from the authority.
@@ -47,7 +81,6 @@ export async function addMember(principal: Principal, channelId: string, userId:
   if (!principal.isService && !access.isOwner) throw new ForbiddenError('Only the channel owner may add members');
   await addParticipant(channelId, userId);
   await replicateMember(channelId, userId, 'member');
-  forgetAccess(channelId, userId);
 }
 
 export async function removeMember(principal: Principal, channelId: string, userId: string): Promise<void> {
@@ -58,5 +91,140 @@ export async function removeMember(principal: Principal, channelId: string, user
   if (userId === access.ownerId) throw new ConflictError('The owner cannot be removed from the channel');
   await removeParticipant(channelId, userId);
   await forgetReplicatedMember(channelId, userId);
-  forgetAccess(channelId, userId);
+}
+
+async function requireOwnerOrService(principal: Principal, channelId: string, action: string): Promise<void> {
+  const access = await authorizeChannel(principal, channelId);
+  if (!principal.isService && !access.isOwner) throw new ForbiddenError(`Only the channel owner or a service may ${action}`);
+}
+
+/** PATCH: the name in PostgreSQL (the authority), then in channel_metadata. */
+export async function updateChannel(principal: Principal, channelId: string, input: { name?: string | undefined }): Promise<ChannelView> {
+  await requireOwnerOrService(principal, channelId, 'change the channel');
+  if (input.name !== undefined) {
+    if (!(await renameChat(channelId, input.name))) throw new NotFoundError('Channel not found');
+    await renameChannelMetadata(channelId, input.name);
+  }
+  return currentChannel(channelId);
+}
+
+/**
+ * DELETE: the purge is requested (queued, when there is a queue), then the channel is marked deleted in
+ * PostgreSQL, which the member check of every route reads uncached (404 at once, in every container), and in
+ * channel_metadata, which the check reads while PostgreSQL is down. The stores are emptied in the background.
+ */
+export async function deleteChannel(principal: Principal, channelId: string): Promise<void> {
+  await requireOwnerOrService(principal, channelId, 'delete the channel');
+  const start = await requestPurge(channelId);
+  if (!(await markChatDeleted(channelId))) throw new NotFoundError('Channel not found');
+  await markChannelMetadataDeleted(channelId, new Date());
+  start();
+}
+
+/** Service principals only: links a Telegram chat to the channel (409 when another channel has it). */
+export async function linkChannelToTelegram(principal: Principal, channelId: string, telegramChatId: number): Promise<ChannelView> {
+  await authorizeChannel(principal, channelId);
+  if (!principal.isService) throw new ForbiddenError('Only a service principal may link a Telegram chat');
+  if (!(await linkTelegramChat(channelId, telegramChatId))) throw new NotFoundError('Channel not found');
+  await setChannelTelegramChat(channelId, telegramChatId);
+  forgetLinkedChat(telegramChatId);
+  return currentChannel(channelId);
+}
+
+const encodeCursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+function decodeCursor<T>(cursor: string, valid: (value: unknown) => value is T): T {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (valid(value)) return value;
+  } catch {
+    /* falls through to the 400 */
+  }
+  throw new InvalidRequestError('cursor: not a cursor this route returned');
+}
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface MemberView {
+  user_id: string;
+  role: 'owner' | 'member';
+  joined_at: string;
+}
+
+/** Members and services: the channel's members in user id order (Discord's member list pages by user id). */
+export async function listMembers(
+  principal: Principal,
+  channelId: string,
+  limit: number,
+  cursor: string | undefined,
+): Promise<{ members: MemberView[]; next_cursor: string | null }> {
+  await authorizeChannel(principal, channelId);
+  const after = cursor === undefined ? null : decodeCursor(cursor, (value): value is { u: string } => typeof (value as { u?: unknown })?.u === 'string' && UUID.test((value as { u: string }).u)).u;
+  const page = await participantsPage(channelId, after, limit + 1);
+  const members = page.slice(0, limit).map((member) => ({ user_id: member.userId, role: member.role, joined_at: member.joinedAt.toISOString() }));
+  return { members, next_cursor: page.length > limit ? encodeCursor({ u: members.at(-1)!.user_id }) : null };
+}
+
+/** Unread and mention counts stop here (and say so), as GET /channels/{id}/read-position does. */
+export const COUNT_CAP = 1000;
+
+export interface ChannelWithCountsView extends ChannelView {
+  read_message_id: string | null;
+  unread_count: number;
+  unread_capped: boolean;
+  mention_count: number;
+}
+
+/**
+ * The user's channels, most recent activity first (PostgreSQL's chats.last_activity_at, one keyset query),
+ * each with that user's read position, unread count and mention count. A page costs one PostgreSQL query
+ * and a handful of multi-partition Scylla reads: metadata, read positions, mentions, and the unread rows of
+ * the channels behind the reader per bucket they share (see messages/unread.ts).
+ */
+export async function listMyChannels(
+  principal: Principal,
+  input: { userId?: string | undefined; limit: number; cursor?: string | undefined },
+): Promise<{ channels: ChannelWithCountsView[]; next_cursor: string | null }> {
+  if (principal.isService && input.userId === undefined) throw new InvalidRequestError('user_id: a service principal must name whose channels to list');
+  if (!principal.isService && input.userId !== undefined && input.userId !== principal.userId) {
+    throw new ForbiddenError('Only a service principal may list another user\'s channels');
+  }
+  const userId = input.userId ?? principal.userId;
+  const after: ActivityKey | null =
+    input.cursor === undefined
+      ? null
+      : (({ t, i }) => ({ at: new Date(t), id: i }))(
+          decodeCursor(input.cursor, (value): value is { t: number; i: string } => {
+            const candidate = value as { t?: unknown; i?: unknown } | null;
+            return Number.isSafeInteger(candidate?.t) && typeof candidate?.i === 'string' && UUID.test(candidate.i);
+          }),
+        );
+  const page = await userChatsPage(userId, after, input.limit + 1);
+  const chats = page.slice(0, input.limit);
+  const ids = chats.map((chat) => chat.id);
+  const [metadata, positions] = await Promise.all([getChannelMetadataMany(ids), readPositions(ids, userId)]);
+  // Counts only where messages lie past the reader's position; all of them in two or three statements.
+  const behind = chats
+    .map((chat) => ({ channelId: chat.id, position: positions.get(chat.id) ?? null, lastMessageId: metadata.get(chat.id)?.lastMessageId ?? null }))
+    .filter((q): q is { channelId: string; position: bigint | null; lastMessageId: bigint } => q.lastMessageId !== null && (q.position === null || q.lastMessageId > q.position));
+  const [unread, mentions] = await Promise.all([
+    countUnreadMany(behind, COUNT_CAP),
+    countMentionsMany(userId, new Map(behind.map((q) => [q.channelId, q.position])), COUNT_CAP),
+    // A bump lost to a PostgreSQL outage is repaired when the channel is next seen.
+    ...behind
+      .filter((q) => snowflakeTime(q.lastMessageId) > chats.find((chat) => chat.id === q.channelId)!.lastActivityAt.getTime())
+      .map((q) => recordChannelActivity(q.channelId, q.lastMessageId)),
+  ]);
+  const none = { count: 0, capped: false };
+  const channels = chats.map((chat): ChannelWithCountsView => {
+    const position = positions.get(chat.id) ?? null;
+    const unreadCount = unread.get(chat.id) ?? none;
+    return {
+      ...toChannelView({ ...chat, lastMessageId: metadata.get(chat.id)?.lastMessageId ?? null }),
+      read_message_id: position === null ? null : position.toString(),
+      unread_count: unreadCount.count,
+      unread_capped: unreadCount.capped,
+      mention_count: (mentions.get(chat.id) ?? none).count,
+    };
+  });
+  const last = chats.at(-1);
+  return { channels, next_cursor: page.length > input.limit && last ? encodeCursor({ t: last.lastActivityAt.getTime(), i: last.id }) : null };
 }

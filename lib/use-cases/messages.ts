@@ -1,25 +1,35 @@
 /**
- * Message use cases: create (with nonce dedup), get, list, edit, delete. A message write also moves the
- * channel's last message id and the search index; a delete also drops the message's pin.
+ * Message use cases: create (with nonce dedup, from content or a template), get, list, edit, delete, bulk
+ * delete, and a message's replies. A message write also moves the channel's last message id, the search
+ * index, the mention rows and its parent's thread; a delete undoes each of those and drops the message's pin.
  */
 import type { Principal } from '../auth/principal.js';
 import { authorizeChannel } from '../channels/access.js';
+import { recordChannelActivity } from '../channels/activity.js';
+import { membersAmong } from '../channels/members-among.js';
 import { advanceLastMessageId } from '../channels/metadata-store.js';
 import { ForbiddenError, InvalidRequestError, NotFoundError } from '../errors.js';
 import { nextMessageId } from '../ids/worker-lease.js';
+import { recordMentions, removeMentions } from '../mentions/store.js';
 import { requireLiveMessage } from '../messages/live.js';
-import { toMessageView, type MessageRecord, type MessageView } from '../messages/model.js';
+import { toMessageView, type Attachment, type MessageRecord, type MessageView } from '../messages/model.js';
 import { claimNonce } from '../messages/nonce-store.js';
+import { linkReply, replyCountOf, replyCountsOf, replyIds, unlinkReply } from '../messages/replies.js';
 import { getMessageRecord, insertMessage, softDeleteMessage, updateContent } from '../messages/store.js';
 import { listAfter, listAround, listBefore } from '../messages/timeline.js';
 import { deletePin } from '../pins/store.js';
 import { reindex, unindex } from '../search/indexer.js';
+import { renderTemplate } from './templates.js';
 
 export interface CreateMessageInput {
-  content: string;
+  /** The content, or a template of the channel to fill with `variables` (exactly one of the two). */
+  content?: string | undefined;
+  template?: { id: string; variables: Record<string, string> } | undefined;
   replyToId?: bigint | undefined;
   nonce?: string | undefined;
   authorId?: string | undefined;
+  mentions?: string[] | undefined;
+  attachments?: Attachment[] | undefined;
 }
 
 export interface CreateMessageResult {
@@ -28,18 +38,73 @@ export interface CreateMessageResult {
   created: boolean;
 }
 
+/** Who gets a mention row: the mentioned users, less the author (a self-mention is no notification). */
+function mentionTargets(message: Pick<MessageRecord, 'authorId' | 'mentions'>): string[] {
+  return (message.mentions ?? []).filter((userId) => userId !== message.authorId);
+}
+
 /**
- * Stores a message and everything that follows from it (bucket index, last message, search index), all
- * at once: a create costs one round trip, not three. If the message write fails, the caller gets the error;
- * a last_message_id or index entry left pointing at it is harmless (reads go to the message row) and the
- * client's retry writes the same row. Telegram ingestion stores its messages through here too.
+ * Puts a reply in its parent's thread. The conditional insert decides whether the reply count moves, so
+ * every path that may be first to store a reply (the creator, a nonce retry, a Telegram redelivery) calls
+ * this, and the count moves once.
+ */
+export async function ensureReplyLinked(message: Pick<MessageRecord, 'channelId' | 'id' | 'replyToId'>): Promise<void> {
+  if (message.replyToId !== null) await linkReply(message.channelId, message.replyToId, message.id);
+}
+
+/**
+ * Stores a message and everything that follows from it (bucket index, last message, search index, mention
+ * rows) at once: a create costs one round trip, not four; then links it into its parent's thread, only once
+ * the message row is written, so a counted reply always exists. If the message write fails, the caller gets
+ * the error; a last_message_id, index or mention entry left pointing at it is harmless (reads go to the
+ * message row) and the client's retry writes the same row. Telegram ingestion stores its messages through
+ * here too.
  */
 export async function persistMessage(message: MessageRecord, writeTimestampMicros?: number): Promise<void> {
   await Promise.all([
     insertMessage(message, writeTimestampMicros),
     advanceLastMessageId(message.channelId, message.id),
     reindex(message),
+    recordMentions(message.channelId, message.id, mentionTargets(message)),
+    recordChannelActivity(message.channelId, message.id),
   ]);
+  await ensureReplyLinked(message);
+}
+
+/** Every mentioned user must be a member of the channel (one query for all of them). */
+async function checkMentions(channelId: string, mentions: readonly string[]): Promise<void> {
+  if (mentions.length === 0) return;
+  const members = await membersAmong(channelId, mentions);
+  const strangers = mentions.filter((userId) => !members.has(userId));
+  if (strangers.length > 0) {
+    throw new InvalidRequestError(`mentions names users who are not members of this channel: ${strangers.join(', ')}`, 'mention_not_member');
+  }
+}
+
+async function checkReplyTarget(channelId: string, replyToId: bigint | null): Promise<void> {
+  if (replyToId === null) return;
+  const target = await getMessageRecord(channelId, replyToId);
+  if (!target || target.deleted) throw new InvalidRequestError('reply_to_id names no message in this channel', 'unknown_reply_target');
+}
+
+const unique = (values: readonly string[] | undefined) => [...new Set(values ?? [])];
+
+/** The API shape of one message, with its reply count. */
+async function viewOf(message: MessageRecord): Promise<MessageView> {
+  return toMessageView(message, await replyCountOf(message.channelId, message.id));
+}
+
+/**
+ * The API shapes of messages of one channel, with their reply counts: one single-partition read per bucket
+ * the messages span (a page of 50 usually spans one or two), in parallel, not one read per message.
+ */
+export async function viewsOf(channelId: string, messages: readonly MessageRecord[]): Promise<MessageView[]> {
+  if (messages.length === 0) return [];
+  const counts = await replyCountsOf(
+    channelId,
+    messages.map((message) => message.id),
+  );
+  return messages.map((message) => toMessageView(message, counts.get(message.id) ?? 0));
 }
 
 export async function createMessage(
@@ -53,21 +118,25 @@ export async function createMessage(
   }
   const authorId = input.authorId ?? principal.userId;
   const replyToId = input.replyToId ?? null;
-  if (replyToId !== null) {
-    const target = await getMessageRecord(channelId, replyToId);
-    if (!target || target.deleted) throw new InvalidRequestError('reply_to_id names no message in this channel', 'unknown_reply_target');
-  }
+  const mentions = unique(input.mentions);
+  const [content] = await Promise.all([
+    input.content ?? renderTemplate(principal, channelId, input.template!.id, input.template!.variables),
+    checkReplyTarget(channelId, replyToId),
+    checkMentions(channelId, mentions),
+  ]);
   const id = await nextMessageId();
   let message: MessageRecord = {
     channelId,
     id,
     authorId,
-    content: input.content,
+    content,
     editedAt: null,
     replyToId,
     source: 'app',
     telegram: null,
     deleted: false,
+    mentions,
+    attachments: input.attachments ?? [],
   };
   if (input.nonce === undefined) {
     await persistMessage(message);
@@ -80,20 +149,31 @@ export async function createMessage(
     return { message: toMessageView(message), created: true };
   }
   // A retry: answer with the first request's message. If that request died between its claim and its
-  // write, finish the write for it from the claim (same id, same content: an idempotent upsert).
+  // write, finish the write for it from the claim (same id, content, reply target, mentions, attachments:
+  // an idempotent upsert). Either way the thread link is made sure of, which moves the count only if the
+  // first request did not get that far.
   const existing = await getMessageRecord(channelId, claim.messageId);
   if (existing) {
     if (existing.deleted) throw new NotFoundError('The message created with this nonce was deleted');
-    return { message: toMessageView(existing), created: false };
+    await ensureReplyLinked(existing);
+    return { message: await viewOf(existing), created: false };
   }
-  message = { ...message, id: claim.messageId, content: claim.content, replyToId: claim.replyToId };
+  message = {
+    ...message,
+    id: claim.messageId,
+    content: claim.content,
+    replyToId: claim.replyToId,
+    mentions: claim.mentions,
+    attachments: claim.attachments,
+  };
   await persistMessage(message);
-  return { message: toMessageView(message), created: false };
+  return { message: await viewOf(message), created: false };
 }
 
 export async function getMessage(principal: Principal, channelId: string, messageId: bigint): Promise<MessageView> {
   await authorizeChannel(principal, channelId);
-  return toMessageView(await requireLiveMessage(channelId, messageId));
+  const [message, replyCount] = await Promise.all([requireLiveMessage(channelId, messageId), replyCountOf(channelId, messageId)]);
+  return toMessageView(message, replyCount);
 }
 
 export type ListAnchor = { before: bigint } | { after: bigint } | { around: bigint } | Record<string, never>;
@@ -110,23 +190,59 @@ export async function listMessages(
   else if ('around' in anchor) {
     records = await listAround(channelId, anchor.around, limit, await getMessageRecord(channelId, anchor.around));
   } else records = await listBefore(channelId, 'before' in anchor ? anchor.before : undefined, limit);
-  return records.map(toMessageView);
+  return viewsOf(channelId, records);
+}
+
+export interface EditMessageInput {
+  content?: string | undefined;
+  /** Replaces the mentions; undefined keeps them. */
+  mentions?: string[] | undefined;
 }
 
 export async function editMessage(
   principal: Principal,
   channelId: string,
   messageId: bigint,
-  content: string,
+  input: EditMessageInput,
 ): Promise<MessageView> {
   await authorizeChannel(principal, channelId);
-  const message = await requireLiveMessage(channelId, messageId);
+  const mentions = input.mentions === undefined ? undefined : unique(input.mentions);
+  const [message, replyCount] = await Promise.all([
+    requireLiveMessage(channelId, messageId),
+    replyCountOf(channelId, messageId),
+    checkMentions(channelId, mentions ?? []),
+  ]);
   if (message.authorId !== principal.userId) throw new ForbiddenError('Only the author may edit a message');
   const editedAt = new Date();
-  await updateContent(channelId, messageId, content, editedAt);
-  const edited = { ...message, content, editedAt };
-  await reindex(edited);
-  return toMessageView(edited);
+  const content = input.content ?? message.content;
+  await updateContent(channelId, messageId, { content, editedAt, mentions });
+  const edited: MessageRecord = { ...message, content, editedAt, mentions: mentions ?? message.mentions ?? [] };
+  const work: Promise<void>[] = [reindex(edited)];
+  if (mentions !== undefined) {
+    const before = new Set(mentionTargets(message));
+    const after = new Set(mentionTargets(edited));
+    work.push(
+      removeMentions(channelId, messageId, [...before].filter((userId) => !after.has(userId))),
+      recordMentions(channelId, messageId, [...after].filter((userId) => !before.has(userId))),
+    );
+  }
+  await Promise.all(work);
+  return toMessageView(edited, replyCount);
+}
+
+/**
+ * Everything a delete does, for a message known to be live: the soft delete, then the search row, the pin,
+ * the mention rows and its place in its parent's thread (whose count moves only if this call removed it).
+ */
+async function removeMessage(message: MessageRecord): Promise<void> {
+  const { channelId, id } = message;
+  await softDeleteMessage(channelId, id);
+  await Promise.all([
+    unindex(channelId, id),
+    deletePin(channelId, id),
+    removeMentions(channelId, id, mentionTargets(message)),
+    message.replyToId === null ? undefined : unlinkReply(channelId, message.replyToId, id),
+  ]);
 }
 
 export async function deleteMessage(principal: Principal, channelId: string, messageId: bigint): Promise<void> {
@@ -135,6 +251,57 @@ export async function deleteMessage(principal: Principal, channelId: string, mes
   if (message.authorId !== principal.userId && !access.isOwner && !principal.isService) {
     throw new ForbiddenError('Only the author, the channel owner or a service may delete a message');
   }
-  await softDeleteMessage(channelId, messageId);
-  await Promise.all([unindex(channelId, messageId), deletePin(channelId, messageId)]);
+  await removeMessage(message);
+}
+
+/** Deletions run at once per bulk request: enough parallelism, without a burst of 100 × 5 statements. */
+const BULK_PARALLEL = 20;
+
+/**
+ * Deletes up to 100 messages of the channel (owner or service). Ids of other channels (absent from this
+ * channel's partitions) or already deleted are ignored; each deletion does what a single delete does.
+ */
+export async function bulkDeleteMessages(principal: Principal, channelId: string, messageIds: readonly bigint[]): Promise<void> {
+  const access = await authorizeChannel(principal, channelId);
+  if (!access.isOwner && !principal.isService) throw new ForbiddenError('Only the channel owner or a service may bulk-delete messages');
+  const ids = [...new Set(messageIds)];
+  for (let start = 0; start < ids.length; start += BULK_PARALLEL) {
+    const records = await Promise.all(ids.slice(start, start + BULK_PARALLEL).map((id) => getMessageRecord(channelId, id)));
+    await Promise.all(records.filter((record) => record !== undefined && !record.deleted).map((record) => removeMessage(record!)));
+  }
+}
+
+/** Index rows read ahead per round, so a few replies deleted mid-crash do not cost another round. */
+const REPLY_ROUNDS = 5;
+
+/**
+ * The thread of a live message, oldest first: one page of its reply index (ids after `cursor`), then the
+ * replies themselves in parallel single-partition reads. `next_cursor` is the last reply returned while the
+ * index holds more.
+ */
+export async function listReplies(
+  principal: Principal,
+  channelId: string,
+  parentId: bigint,
+  input: { limit: number; cursor?: bigint | undefined },
+): Promise<{ messages: MessageView[]; next_cursor: string | null }> {
+  await authorizeChannel(principal, channelId);
+  await requireLiveMessage(channelId, parentId);
+  const found: MessageRecord[] = [];
+  let after = input.cursor ?? null;
+  let more = false;
+  for (let round = 0; round < REPLY_ROUNDS && found.length < input.limit; round++) {
+    const room = input.limit - found.length;
+    const ids = await replyIds(channelId, parentId, after, room + 1);
+    const taken = ids.slice(0, room);
+    const records = await Promise.all(taken.map((id) => getMessageRecord(channelId, id)));
+    for (const record of records) if (record && !record.deleted) found.push(record);
+    more = ids.length > taken.length;
+    if (taken.length > 0) after = taken[taken.length - 1]!;
+    if (!more) break;
+  }
+  return {
+    messages: await viewsOf(channelId, found),
+    next_cursor: more && after !== null ? after.toString() : null,
+  };
 }

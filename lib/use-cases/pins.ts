@@ -6,9 +6,10 @@ import type { Principal } from '../auth/principal.js';
 import { authorizeChannel } from '../channels/access.js';
 import { ConflictError } from '../errors.js';
 import { requireLiveMessage } from '../messages/live.js';
-import { toMessageView, type MessageView } from '../messages/model.js';
+import type { MessageRecord, MessageView } from '../messages/model.js';
 import { getMessageRecord } from '../messages/store.js';
 import { deletePin, insertPin, readPins } from '../pins/store.js';
+import { viewsOf } from './messages.js';
 
 export const MAX_PINS = 250;
 /** Pin rows read at once: a little above the cap, since pins racing each other can overshoot it. */
@@ -34,10 +35,10 @@ export async function listPins(principal: Principal, channelId: string): Promise
     (a, b) => b.pinnedAt.getTime() - a.pinnedAt.getTime() || (a.messageId < b.messageId ? 1 : -1),
   );
   const messages = await Promise.all(pins.map((pin) => getMessageRecord(channelId, pin.messageId)));
-  const views: MessageView[] = [];
+  const live: MessageRecord[] = [];
   for (const [index, message] of messages.entries()) {
-    if (message && !message.deleted) views.push(toMessageView(message));
+    if (message && !message.deleted) live.push(message);
     else await deletePin(channelId, pins[index]!.messageId);
   }
-  return views;
+  return viewsOf(channelId, live);
 }

@@ -4,7 +4,7 @@ import { authorizeChannel } from '../channels/access.js';
 import { InvalidRequestError } from '../errors.js';
 import { requireLiveMessage } from '../messages/live.js';
 import { isValidReaction } from '../reactions/emoji.js';
-import { addReaction, reactionCounts, reactionsOf, removeReaction } from '../reactions/store.js';
+import { addReaction, reactionCounts, reactionsOf, reactionUserIds, removeReaction } from '../reactions/store.js';
 
 function checkEmoji(emoji: string): void {
   if (!isValidReaction(emoji)) {
@@ -36,4 +36,23 @@ export async function getReactions(
   const counts = await reactionCounts(channelId, messageId);
   const mine = await reactionsOf(channelId, messageId, [...counts.keys()], principal.userId);
   return { counts: Object.fromEntries(counts), mine };
+}
+
+/**
+ * Who reacted with `emoji`, a page at a time in user-id order (the clustering order of the reaction rows):
+ * the cursor is the last user id of the previous page.
+ */
+export async function getReactionUsers(
+  principal: Principal,
+  channelId: string,
+  messageId: bigint,
+  emoji: string,
+  input: { limit: number; cursor?: string | undefined },
+): Promise<{ user_ids: string[]; next_cursor: string | null }> {
+  checkEmoji(emoji);
+  await authorizeChannel(principal, channelId);
+  await requireLiveMessage(channelId, messageId);
+  const ids = await reactionUserIds(channelId, messageId, emoji, input.cursor ?? null, input.limit + 1);
+  const page = ids.slice(0, input.limit);
+  return { user_ids: page, next_cursor: ids.length > input.limit ? page[page.length - 1]! : null };
 }

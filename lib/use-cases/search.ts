@@ -6,9 +6,10 @@
 import type { Principal } from '../auth/principal.js';
 import { authorizeChannel } from '../channels/access.js';
 import { InvalidRequestError } from '../errors.js';
-import { toMessageView, type MessageView } from '../messages/model.js';
+import type { MessageRecord, MessageView } from '../messages/model.js';
 import { getMessageRecord } from '../messages/store.js';
 import { searchIndex, type RankedMessageId } from '../search/index-store.js';
+import { viewsOf } from './messages.js';
 
 function encodeCursor(cursor: RankedMessageId): string {
   return Buffer.from(JSON.stringify([cursor.rank, cursor.id])).toString('base64url');
@@ -35,7 +36,10 @@ export async function searchMessages(
   const hits = await searchIndex(channelId, input.q, input.limit + 1, cursor);
   const page = hits.slice(0, input.limit);
   const records = await Promise.all(page.map((hit) => getMessageRecord(channelId, BigInt(hit.id))));
-  const messages = records.filter((record) => record && !record.deleted).map((record) => toMessageView(record!));
+  const messages = await viewsOf(
+    channelId,
+    records.filter((record): record is MessageRecord => record !== undefined && !record.deleted),
+  );
   const last = page[page.length - 1];
   return {
     messages,

@@ -13,13 +13,14 @@ import { linkedChannel } from '../channels/telegram-links.js';
 import { NotFoundError, UnauthorizedError } from '../errors.js';
 import { bucketOf, snowflakeTime } from '../ids/snowflake.js';
 import { toMessageView, type MessageRecord, type MessageView } from '../messages/model.js';
+import { replyCountOf } from '../messages/replies.js';
 import { getMessageRecord, updateContent } from '../messages/store.js';
 import { reindex } from '../search/indexer.js';
-import { telegramContent } from '../telegram/content.js';
+import { telegramAttachments, telegramContent } from '../telegram/content.js';
 import { isRepresentableDate } from '../telegram/ids.js';
 import { editTimestampMicros, messageOf, sentTimestampMicros, toMessageRecord } from '../telegram/message.js';
 import { claimTelegramMessage, findTelegramMessage, recordIngestion } from '../telegram/store.js';
-import { persistMessage } from './messages.js';
+import { ensureReplyLinked, persistMessage } from './messages.js';
 
 /** Compares digests, so neither the secret's content nor its length leaks through timing. */
 export function secretMatches(presented: string | undefined, expected: string | undefined): boolean {
@@ -37,9 +38,12 @@ export async function getByTelegramId(principal: Principal, telegramChatId: numb
   const mapping = await findTelegramMessage(telegramChatId, telegramMessageId);
   if (!mapping) throw new NotFoundError('No message was ingested with that Telegram chat and message id');
   await authorizeChannel(principal, mapping.channelId);
-  const message = await getMessageRecord(mapping.channelId, mapping.messageId);
+  const [message, replyCount] = await Promise.all([
+    getMessageRecord(mapping.channelId, mapping.messageId),
+    replyCountOf(mapping.channelId, mapping.messageId),
+  ]);
   if (!message || message.deleted) throw new NotFoundError('Message not found');
-  return toMessageView(message);
+  return toMessageView(message, replyCount);
 }
 
 export type IngestOutcome =
@@ -54,8 +58,14 @@ async function replyTarget(message: Message, channelId: string): Promise<bigint 
   return mapping && mapping.channelId === channelId ? mapping.messageId : null;
 }
 
+/** An edit replaces the content and the attachments (a caption edit, or media replaced by editMessageMedia). */
 async function applyEdit(record: MessageRecord, editDateSeconds: number): Promise<void> {
-  await updateContent(record.channelId, record.id, record.content, new Date(editDateSeconds * 1000), editTimestampMicros(editDateSeconds));
+  await updateContent(
+    record.channelId,
+    record.id,
+    { content: record.content, editedAt: new Date(editDateSeconds * 1000), attachments: record.attachments ?? [] },
+    editTimestampMicros(editDateSeconds),
+  );
   const stored = await getMessageRecord(record.channelId, record.id);
   if (stored && !stored.deleted) await reindex(stored);
 }
@@ -68,10 +78,11 @@ export async function ingestUpdate(update: Update): Promise<IngestOutcome> {
   const channelId = await linkedChannel(message.chat.id);
   if (!channelId) return { status: 'skipped', reason: 'chat not linked to a channel' };
   if (!isRepresentableDate(message.date)) return { status: 'skipped', reason: 'sent before the Snowflake epoch (2024-01-01)' };
-  const content = telegramContent(message);
+  const attachments = telegramAttachments(message);
+  const content = telegramContent(message, attachments);
   if (content === undefined) return { status: 'skipped', reason: 'service message' };
 
-  const record = toMessageRecord(message, channelId, content, await replyTarget(message, channelId), edit);
+  const record = toMessageRecord(message, channelId, content, attachments, await replyTarget(message, channelId), edit);
   const { claimed, mapping } = await claimTelegramMessage(message.chat.id, message.message_id, {
     channelId,
     bucket: bucketOf(record.id),
@@ -81,12 +92,18 @@ export async function ingestUpdate(update: Update): Promise<IngestOutcome> {
   if (claimed) {
     await persistMessage(stored, sentTimestampMicros(message));
     await recordIngestion(channelId, message.chat.id, message.message_id, stored.id, snowflakeTime(record.id), true);
-  } else if (!(await getMessageRecord(channelId, stored.id))) {
-    // The first writer claimed the mapping and has not written the message (it died, or is still at it):
-    // write the same row ourselves. The count is left to the claimer (or, if it died, to the reconciler),
-    // since a counter must move once.
-    await persistMessage(stored, sentTimestampMicros(message));
-    await recordIngestion(channelId, message.chat.id, message.message_id, stored.id, snowflakeTime(record.id), false);
+  } else {
+    const existing = await getMessageRecord(channelId, stored.id);
+    if (!existing) {
+      // The first writer claimed the mapping and has not written the message (it died, or is still at it):
+      // write the same row ourselves. The ingestion count is left to the claimer (or, if it died, to the
+      // reconciler), since a counter must move once; the reply count is gated by its own conditional write.
+      await persistMessage(stored, sentTimestampMicros(message));
+      await recordIngestion(channelId, message.chat.id, message.message_id, stored.id, snowflakeTime(record.id), false);
+    } else if (!existing.deleted) {
+      // A redelivery: the thread link is made sure of (a no-op unless the first writer died before it).
+      await ensureReplyLinked(existing);
+    }
   }
   if (edit && message.edit_date) {
     await applyEdit(stored, message.edit_date);

@@ -22,6 +22,10 @@ function targets(r: Results): (string | number)[][] {
     rows.push([`${op}: handler p50 ≤ 1.3× raw floor`, `×${w.ratioP50}`, verdict(w.ratioP50 <= 1.3)]);
     rows.push([`${op}: handler p99 ≤ 2× raw floor`, `×${w.ratioP99}`, verdict(w.ratioP99 <= 2)]);
   }
+  if (r.myChannels) {
+    const worst = Math.max(r.myChannels.firstPage.p99, r.myChannels.randomPage.p99);
+    rows.push([`GET /channels, ${r.myChannels.channels} channels, page of 50 with counts: p99 ≤ ${r.myChannels.targetP99Ms} ms`, ms(worst), verdict(worst <= r.myChannels.targetP99Ms)]);
+  }
   const limits: Record<string, number> = { createMessage: 5, getMessage: 2, listMessages: 4, telegramMessage: 2, addReaction: 5 };
   for (const [op, limit] of Object.entries(limits)) {
     const c = r.concurrency8?.[op];
@@ -86,6 +90,16 @@ export function renderReport(r: Results): { markdown: string; svg: string } {
     parts.push('## Warm latency (sequential, in-process, API Gateway v2 events)', '');
     parts.push(table(['operation', 'raw p50', 'raw p95', 'raw p99', 'handler p50', 'handler p95', 'handler p99', 'p50 ratio', 'p99 ratio'],
       Object.entries(r.warm as Record<string, any>).map(([op, w]) => [op, ms(w.raw.p50), ms(w.raw.p95), ms(w.raw.p99), ms(w.handler.p50), ms(w.handler.p95), ms(w.handler.p99), `×${w.ratioP50}`, `×${w.ratioP99}`])), '');
+  }
+  if (r.myChannels) {
+    const m = r.myChannels;
+    parts.push('## My channels (GET /channels) and what its ordering costs a message write', '', table(['measure', 'p50', 'p99'], [
+      [`first page of 50 (${m.channels} channels, ${m.withMessages} with messages)`, ms(m.firstPage.p50), ms(m.firstPage.p99)],
+      ['any page of 50 (random cursor)', ms(m.randomPage.p50), ms(m.randomPage.p99)],
+      ['write cost: the activity UPDATE (beside the Scylla writes)', ms(m.writeCost.activityUpdate.p50), ms(m.writeCost.activityUpdate.p99)],
+      ['rejected: read all 1,000 metadata rows and sort, per page', ms(m.alternatives.readAllMetadata.p50), ms(m.alternatives.readAllMetadata.p99)],
+      ['rejected: fan-out write per member (100 members), per message', ms(m.alternatives.fanOut100Members.p50), ms(m.alternatives.fanOut100Members.p99)],
+    ]), '', `Scylla statements for a first page: ${m.statementsPerPage.scylla}; PostgreSQL: one keyset query.`, '');
   }
   if (r.antiPattern) parts.push('## Client per invocation (anti-pattern)', '', `Connect + query + shutdown per call: p50 ${ms(r.antiPattern.perInvocationGet.p50)}, p99 ${ms(r.antiPattern.perInvocationGet.p99)}; warm handler p50 ${ms(r.antiPattern.warmGet.p50)} (×${r.antiPattern.ratioP50}).`, '');
   if (r.createWithIndexFloor) parts.push('## Create against its full floor', '', `A create first checks the caller's write rate in Redis (one pipelined round trip: p50 ${ms(r.rateLimitRoundTrip?.p50 ?? NaN)}, p99 ${ms(r.rateLimitRoundTrip?.p99 ?? NaN)} through the local Upstash endpoint), then writes the message to Scylla and its search-index row to PostgreSQL side by side. Raw floor of the two writes together: p50 ${ms(r.createWithIndexFloor.floor.p50)}, p99 ${ms(r.createWithIndexFloor.floor.p99)}; handler p50 ${ms(r.createWithIndexFloor.handler.p50)} (×${r.createWithIndexFloor.ratioP50}), p99 ${ms(r.createWithIndexFloor.handler.p99)} (×${r.createWithIndexFloor.ratioP99}).`, '');

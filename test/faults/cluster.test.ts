@@ -189,7 +189,7 @@ describe('three-node cluster under load', () => {
     // The earlier tests restarted nodes: let the cluster settle (hints, schema) before the contention.
     await new Promise((resolve) => setTimeout(resolve, 5000));
     const chatId = randomChatId();
-    const linked = await createChannel(apigwEvent({ method: 'POST', route: '/channels', claims, body: { name: 'tg', telegram_chat_id: chatId } }), lambdaContext());
+    const linked = await createChannel(apigwEvent({ method: 'POST', route: '/channels', claims: { ...claims, scope: 'messages:service' }, body: { name: 'tg', telegram_chat_id: chatId } }), lambdaContext());
     const linkedId = JSON.parse(linked.body!).id;
     const payload = update('message', textMessage(chatId, 9, 'once'));
     const deliveries = await Promise.all(

@@ -97,17 +97,27 @@ describe('alarms', () => {
     expect(alarmsOf(template).filter(({ Properties: p }) => p.MetricName === 'ServerError')).toHaveLength(table.length);
   });
 
-  it('keeps the Lambda Errors and Throttles alarms of every function', () => {
+  it('keeps a Lambda Errors alarm per function and covers every function by exactly one Throttles metric-math alarm', () => {
     const { stack, template } = defaults;
     const alarms = alarmsOf(template);
+    const throttleAlarms = alarms.filter(({ Properties: p }) => (p.Metrics ?? []).some((m: any) => m.MetricStat?.Metric?.MetricName === 'Throttles'));
+    for (const alarm of throttleAlarms) {
+      const metrics = alarm.Properties.Metrics as any[];
+      // CloudWatch takes at most 10 metrics in an alarm's math; the one expression sums them.
+      expect(metrics.filter((m) => m.MetricStat).length).toBeLessThanOrEqual(10);
+      expect(metrics.find((m) => m.Expression)).toMatchObject({ Expression: expect.stringMatching(/^SUM\(\[/), ReturnData: true });
+      expect(alarm.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [topicRef(stack, template)] });
+    }
     for (const [handler, operation] of stack.functions) {
       const name = { Ref: stack.getLogicalId(operation.function.node.defaultChild as never) };
-      for (const metricName of ['Errors', 'Throttles']) {
-        const found = alarms.filter(
-          ({ Properties: p }) => p.Namespace === 'AWS/Lambda' && p.MetricName === metricName && JSON.stringify(p.Dimensions) === JSON.stringify([{ Name: 'FunctionName', Value: name }]),
-        );
-        expect(found, `${handler} ${metricName}`).toHaveLength(1);
-      }
+      const errors = alarms.filter(
+        ({ Properties: p }) => p.Namespace === 'AWS/Lambda' && p.MetricName === 'Errors' && JSON.stringify(p.Dimensions) === JSON.stringify([{ Name: 'FunctionName', Value: name }]),
+      );
+      expect(errors, `${handler} Errors`).toHaveLength(1);
+      const throttles = throttleAlarms.filter(({ Properties: p }) =>
+        (p.Metrics as any[]).some((m) => m.MetricStat?.Metric?.MetricName === 'Throttles' && JSON.stringify(m.MetricStat.Metric.Dimensions) === JSON.stringify([{ Name: 'FunctionName', Value: name }])),
+      );
+      expect(throttles, `${handler} Throttles`).toHaveLength(1);
     }
   });
 
@@ -159,9 +169,8 @@ describe('alarms', () => {
   it('gives the reconciler an encrypted, TLS-only dead-letter queue for its schedule and its async invocations, and alarms on it', () => {
     const { stack, template } = defaults;
     const resources = resourcesOf(template);
-    const queues = Object.entries(resources).filter(([, resource]) => resource.Type === 'AWS::SQS::Queue');
-    expect(queues).toHaveLength(1);
-    const [queueId, queue] = queues[0]!;
+    const queueId = stack.observability.deadLetterQueues.map((queue) => stack.getLogicalId(queue.node.defaultChild as never)).find((id) => id.startsWith('ReconcileDeadLetterQueue'))!;
+    const queue = resources[queueId]!;
     expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     const policy = Object.values(resources).find((resource) => resource.Type === 'AWS::SQS::QueuePolicy' && JSON.stringify(resource.Properties.Queues).includes(queueId))!;
     expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
@@ -183,7 +192,8 @@ describe('alarms', () => {
     const later = stack.addDeadLetterQueue('LaterDeadLetterQueue', 'a later consumer');
     const template = Template.fromStack(stack);
     const queueId = stack.getLogicalId(later.node.defaultChild as never);
-    expect(Object.values(resourcesOf(template)).filter((resource) => resource.Type === 'AWS::SQS::Queue')).toHaveLength(2);
+    // The reconciler's and the purge's dead-letter queues, the purge queue, and this one.
+    expect(Object.values(resourcesOf(template)).filter((resource) => resource.Type === 'AWS::SQS::Queue')).toHaveLength(4);
     expectDeadLetterAlarm(stack, template, queueId);
     const dlqWidget = widgetTitled(dashboardWidgets(template), /dead-letter/i);
     expect(metricsOf(dlqWidget).map((row) => parsed(row).dimensions.QueueName)).toContain(`GetAtt:${queueId}.QueueName`);
@@ -236,16 +246,20 @@ describe('dashboard', () => {
     expect(metricsOf(widgetTitled(widgets, /Reconciler failures/)).map((row) => row[1])).toContain('ReconcilerFailed');
     expect(metricsOf(widgetTitled(widgets, /Reconciler duration/)).map((row) => row[1])).toContain('Duration');
     const dlq = metricsOf(widgetTitled(widgets, /dead-letter/i)).map(parsed);
-    expect(dlq.map(({ namespace, name }) => `${String(namespace)}/${String(name)}`)).toEqual(['AWS/SQS/ApproximateNumberOfMessagesVisible']);
-    const [queueId] = Object.entries(resourcesOf(template)).find(([, resource]) => resource.Type === 'AWS::SQS::Queue')!;
-    expect(dlq[0]!.dimensions.QueueName).toBe(`GetAtt:${queueId}.QueueName`);
+    expect(dlq.map(({ namespace, name }) => `${String(namespace)}/${String(name)}`)).toEqual(defaults.stack.observability.deadLetterQueues.map(() => 'AWS/SQS/ApproximateNumberOfMessagesVisible'));
+    expect(dlq.map((row) => row.dimensions.QueueName)).toEqual(
+      defaults.stack.observability.deadLetterQueues.map((queue) => `GetAtt:${defaults.stack.getLogicalId(queue.node.defaultChild as never)}.QueueName`),
+    );
+    const purges = metricsOf(widgetTitled(widgets, /Channel purges/)).map((row) => row[1]);
+    expect(purges).toEqual(expect.arrayContaining(['ChannelPurged', 'ChannelPurgeStep', 'ChannelPurgeRetried']));
+    expect(JSON.stringify(widgetTitled(widgets, /ChannelActivityDeferred/).properties.metrics)).toContain('ChannelActivityDeferred');
   });
 });
 
 describe('metrics namespace and tracing', () => {
   it('by default: every function has active tracing, TRACING_ENABLED=true, METRICS_NAMESPACE=ChatMessages, service messages', () => {
     const functions = functionProperties(defaults.stack, defaults.template);
-    expect(functions.length).toBe(table.length + 2);
+    expect(functions.length).toBe(table.length + 3);
     for (const { handler, properties } of functions) {
       expect(properties.TracingConfig, handler).toEqual({ Mode: 'Active' });
       expect(properties.Environment.Variables, handler).toMatchObject({ TRACING_ENABLED: 'true', METRICS_NAMESPACE: 'ChatMessages', POWERTOOLS_SERVICE_NAME: 'messages' });
@@ -255,7 +269,7 @@ describe('metrics namespace and tracing', () => {
   it('with tracing off: no function traces or gets TRACING_ENABLED; the namespace prop reaches functions, alarms and dashboard', () => {
     const { stack, template } = synth('Untraced', { tracing: false, metricsNamespace: 'Team/Chat' });
     const functions = functionProperties(stack, template);
-    expect(functions.length).toBe(table.length + 2);
+    expect(functions.length).toBe(table.length + 3);
     for (const { handler, properties } of functions) {
       expect(properties.TracingConfig, handler).toBeUndefined();
       expect('TRACING_ENABLED' in properties.Environment.Variables, handler).toBe(false);

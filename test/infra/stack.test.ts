@@ -2,7 +2,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { migrateFunction, reconcileFunction, routes, storesOf, type BackgroundFunction, type Route } from '../../functions/routes.js';
+import { migrateFunction, purgeChannelFunction, reconcileFunction, routes, storesOf, type BackgroundFunction, type Route } from '../../functions/routes.js';
 import { MessagesStack, migrationsHash } from '../../infra/cdk/messages-stack.js';
 
 let template: Template;
@@ -11,7 +11,7 @@ const table: readonly Route[] = routes;
 /** Every function with the stores it must be wired to: a route's `storesOf`, a background function's stores. */
 const everyFunction: (BackgroundFunction & { wired: string[] })[] = [
   ...table.map((route) => ({ ...route, wired: storesOf(route) })),
-  ...[migrateFunction, reconcileFunction].map((fn) => ({ ...fn, wired: fn.stores })),
+  ...[migrateFunction, reconcileFunction, purgeChannelFunction].map((fn) => ({ ...fn, wired: fn.stores })),
 ];
 
 beforeAll(() => {

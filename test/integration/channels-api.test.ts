@@ -22,9 +22,13 @@ describe('channels and membership through the local server', () => {
     expect(read.body).toEqual(created.body);
   });
 
-  it('links a Telegram chat once: a second channel for the same chat is a 409', async () => {
-    const owner = await api.user();
+  it('links a Telegram chat once (service principals only): a second channel for the same chat is a 409', async () => {
+    const owner = await api.user({ scope: SERVICE_SCOPE });
     const chatId = -1_000_000_000_000 - Math.floor(Math.random() * 1e9);
+    const user = await api.user();
+    const refused = await user.post('/channels', { name: 'bridged', telegram_chat_id: chatId });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('forbidden_field');
     const first = await owner.post('/channels', { name: 'bridged', telegram_chat_id: chatId });
     expect(first.status).toBe(201);
     expect(first.body.telegram_chat_id).toBe(chatId);

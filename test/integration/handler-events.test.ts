@@ -7,6 +7,7 @@ import { handler as createChannel } from '../../functions/create-channel.js';
 import { handler as getChannel } from '../../functions/get-channel.js';
 import { handler as healthLive } from '../../functions/health-live.js';
 import { handler as healthReady } from '../../functions/health-ready.js';
+import { checkHandlerResult } from '../support/openapi-check.js';
 
 function fixture(name: string) {
   return JSON.parse(readFileSync(new URL(`../fixtures/aws-events/${name}`, import.meta.url), 'utf8'));
@@ -38,27 +39,32 @@ describe('handlers with API Gateway v2 events', () => {
     const sub = randomUUID();
     const claims = { sub, iss: 'https://issuer.example', aud: 'messages-api', exp: String(Math.floor(Date.now() / 1000) + 60) };
     const created = await createChannel(eventFor('POST', '/channels', '/channels', claims, { name: 'from-event' }), context);
+    checkHandlerResult('create-channel', created);
     expect(created.statusCode).toBe(201);
     expect(created.headers?.['content-type']).toBe('application/json');
     const channel = JSON.parse(created.body!);
     expect(channel.name).toBe('from-event');
 
     const read = await getChannel(eventFor('GET', '/channels/{channel_id}', `/channels/${channel.id}`, claims), context);
+    checkHandlerResult('get-channel', read);
     expect(read.statusCode).toBe(200);
     expect(JSON.parse(read.body!)).toEqual(channel);
   });
 
   it('the fixture as AWS sent it (claims without sub) is a 401 in the API error shape', async () => {
     const response = await getChannel(fixture('apigw-v2-request-jwt-authorizer.json'), context);
+    checkHandlerResult('get-channel', response);
     expect(response.statusCode).toBe(401);
     expect(JSON.parse(response.body!)).toEqual({ error: { code: 'unauthorized', message: 'The token must carry a UUID `sub` claim' } });
   });
 
   it('the health probes answer the event without an authorizer', async () => {
     const live = await healthLive(fixture('apigw-v2-request-no-authorizer.json'), context);
+    checkHandlerResult('health-live', live);
     expect(live.statusCode).toBe(200);
     expect(JSON.parse(live.body!)).toEqual({ status: 'ok' });
     const ready = await healthReady(fixture('apigw-v2-request-no-authorizer.json'), context);
+    checkHandlerResult('health-ready', ready);
     expect(ready.statusCode).toBe(200);
     const body = JSON.parse(ready.body!);
     expect(body.status).toBe('ok');

@@ -73,14 +73,17 @@ describe('Telegram webhook', () => {
     const base = Math.floor(Date.now() / 1000) - 7200;
     await deliver(update('channel_post', { ...textMessage(chatId, 1, 'post'), date: base, from: undefined, sender_chat: { id: chatId, type: 'channel', title: 'c' } } as never));
     await deliver(update('message', { ...textMessage(chatId, 3, ''), text: undefined, caption: 'a photo caption', photo: [{ file_id: 'x', file_unique_id: 'y', width: 1, height: 1 }], date: base + 10 }));
-    await deliver(update('message', { ...textMessage(chatId, 2, ''), text: undefined, sticker: { emoji: '🙂' }, date: base + 5 } as never));
+    await deliver(update('message', { ...textMessage(chatId, 2, ''), text: undefined, sticker: { file_id: 'st', file_unique_id: 'st-u', type: 'regular', width: 512, height: 512, is_animated: false, is_video: false, emoji: '🙂' }, date: base + 5 } as never));
     await deliver(update('message', { ...textMessage(chatId, 4, 'a reply'), date: base + 20, reply_to_message: textMessage(chatId, 1, 'post') } as never));
     await deliver(update('message', { ...textMessage(chatId, 5, 'in a topic'), date: base + 30, is_topic_message: true, message_thread_id: 99, reply_to_message: { ...textMessage(chatId, 99, ''), forum_topic_created: { name: 't', icon_color: 1 } } } as never));
     const skipped = await deliver(update('message', { ...textMessage(chatId, 6, ''), text: undefined, new_chat_members: [], date: base + 40 }));
     expect(skipped.body).toMatchObject({ status: 'skipped', reason: 'service message' });
 
     const list = (await owner.get(`/channels/${channelId}/messages`)).body.messages;
-    expect(list.map((m: { content: string }) => m.content)).toEqual(['in a topic', 'a reply', 'a photo caption', '[sticker 🙂]', 'post']);
+    expect(list.map((m: { content: string }) => m.content)).toEqual(['in a topic', 'a reply', 'a photo caption', '', 'post']);
+    // Captionless media: content "" with the media as attachments.
+    expect(list[3].attachments).toEqual([{ id: 'st-u', url: 'tg://file/st', filename: 'sticker.webp', content_type: 'image/webp', size: 0, width: 512, height: 512 }]);
+    expect(list[2].attachments).toMatchObject([{ id: 'y', url: 'tg://file/x' }]);
     const post = list[4];
     expect(list[1].reply_to_id).toBe(post.id);
     expect(list[0].reply_to_id).toBeNull();

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import { mintToken } from '../../infra/local/jwt.js';
 import { startApiServer, type ApiServer } from '../../infra/local/server.js';
+import { checkHttpResponse } from './openapi-check.js';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -34,6 +35,8 @@ export class ApiClient {
     } catch {
       /* non-JSON bodies (the docs page) stay text */
     }
+    // Every response must be one the OpenAPI document describes (status and body): see openapi-check.ts.
+    checkHttpResponse(method, path, response.status, response.headers.get('content-type'), parsed);
     return { status: response.status, body: parsed as T, headers: response.headers };
   }
 

@@ -2,6 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Message, Update } from '@grammyjs/types';
+import { SERVICE_SCOPE } from '../../lib/auth/principal.js';
 import type { ApiClient } from './api.js';
 import { TEST_WEBHOOK_SECRET } from './constants.js';
 
@@ -71,10 +72,14 @@ export async function startTelegramStandIn(): Promise<StandIn> {
 }
 
 /** A channel linked to a fresh Telegram chat, owned by a fresh user. */
-export async function linkedChannel(api: { user(): Promise<ApiClient> }): Promise<{ owner: ApiClient; channelId: string; chatId: number }> {
+export async function linkedChannel(api: { user(options?: { scope?: string }): Promise<ApiClient> }): Promise<{ owner: ApiClient; channelId: string; chatId: number }> {
+  // Linking a chat is the bot operator's act: a service principal links the owner's channel.
   const owner = await api.user();
   const chatId = randomChatId();
-  const channelId = (await owner.post('/channels', { name: 'bridge', telegram_chat_id: chatId })).body.id;
+  const channelId = (await owner.post('/channels', { name: 'bridge' })).body.id as string;
+  const service = await api.user({ scope: SERVICE_SCOPE });
+  const linked = await service.post(`/channels/${channelId}/telegram-link`, { telegram_chat_id: chatId });
+  if (linked.status !== 200) throw new Error(`linking the Telegram chat failed: ${linked.status} ${JSON.stringify(linked.body)}`);
   return { owner, channelId, chatId };
 }
 

@@ -10,6 +10,7 @@ import { acquireRunLock, releaseRunLock } from '../../reconciler/store.js';
 import { backlogSize } from '../../search/backlog.js';
 import { Budget } from './budget.js';
 import { repairReactionDrift } from './reactions.js';
+import { repairReplyCountDrift } from './replies.js';
 import { drainSearchBacklog } from './search-backlog.js';
 import { reconcileLinkedChannels, recordWebhookHealth, type ChannelReport } from './telegram.js';
 
@@ -20,6 +21,7 @@ export interface ReconcileReport {
   channelsComplete?: boolean;
   searchBacklog?: { applied: number; complete: boolean; error?: string; waiting?: number };
   reactions?: { checked: number; repaired: number; complete: boolean };
+  replies?: { checked: number; repaired: number; complete: boolean };
   /** Tasks that threw, with their error messages. */
   failures?: { task: string; error: string }[];
 }
@@ -63,6 +65,9 @@ export async function runReconciler(remainingMs: number, lockSeconds: number): P
     });
     await task('reactions', async () => {
       report.reactions = await repairReactionDrift(budget, config.reconcilerSettleMs);
+    });
+    await task('replies', async () => {
+      report.replies = await repairReplyCountDrift(budget, config.reconcilerSettleMs);
     });
     return report;
   } finally {
