@@ -1,7 +1,9 @@
 /**
- * The purge Lambda: SQS event source on the purge queue, one deleted channel per message. Reports partial
- * batch failures: a purge that stopped near the timeout, or failed, comes back after the visibility timeout
- * and resumes from its checkpoint; after `maxReceiveCount` deliveries it goes to the dead-letter queue (alarmed).
+ * The purge Lambda: SQS event source on the purge queue, one deleted channel per message. A purge that
+ * stops near the timeout (checked after every page) sends a continuation message and succeeds, so progress
+ * never uses up deliveries. A failed one is reported as a partial batch failure: it comes back after the
+ * visibility timeout and resumes from its checkpoint; after `maxReceiveCount` failed deliveries it goes to the
+ * dead-letter queue (alarmed), and the reconciler's sweep requests it again later.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { getConfig, requireStores } from '#lib/config.js';
@@ -27,8 +29,8 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
           continue;
         }
         try {
-          const outcome = await purgeFromQueue(request.channel_id, { shouldStop: () => context.getRemainingTimeInMillis() < SAFETY_MS });
-          if (outcome === 'paused') batchItemFailures.push({ itemIdentifier: record.messageId });
+          // A paused purge has sent its continuation (a fresh message): this one is done.
+          await purgeFromQueue(request.channel_id, { shouldStop: () => context.getRemainingTimeInMillis() < SAFETY_MS });
         } catch (error) {
           log().error('channel purge failed; the queue delivers it again', { channelId: request.channel_id, error: (error as Error).message });
           batchItemFailures.push({ itemIdentifier: record.messageId });

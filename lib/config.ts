@@ -116,6 +116,7 @@ const envSchema = z
     TELEGRAM_HISTORY_TOKEN: optionalText,
     RECONCILER_SETTLE_MS: integer(2000, 0, 60_000),
     PURGE_QUEUE_URL: z.optional(url(['https:', 'http:'])),
+    PURGE_DELAY_SECONDS: integer(120, 0, 900),
     RATE_LIMIT_WRITES: integer(60, 1, 1_000_000),
     RATE_LIMIT_WINDOW_SECONDS: integer(10, 1, 3600),
     MIGRATIONS_DIR: optionalText,
@@ -176,6 +177,11 @@ export interface Config {
   reconcilerSettleMs: number;
   /** The SQS queue of channel purges; unset (locally): a deleted channel is purged in-process, in the background. */
   purgeQueueUrl?: string;
+  /**
+   * How long after a delete the local in-process purge starts (the SQS queue's delivery delay does the same in
+   * AWS): beyond the longest request and the 30 s Telegram link cache, so writes in flight land first.
+   */
+  purgeDelaySeconds: number;
   /** Writes each user may make per window (service principals are exempt). */
   rateLimit: { writes: number; windowSeconds: number };
   /** Where `scylla/*.cql` and `postgres/*.sql` live; the project's `cql/` unless bundled elsewhere. */
@@ -233,6 +239,7 @@ function toConfig(env: Env): Config {
     },
     reconcilerSettleMs: env.RECONCILER_SETTLE_MS,
     purgeQueueUrl: env.PURGE_QUEUE_URL,
+    purgeDelaySeconds: env.PURGE_DELAY_SECONDS,
     rateLimit: { writes: env.RATE_LIMIT_WRITES, windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS },
     migrationsDir: env.MIGRATIONS_DIR,
     logLevel: env.LOG_LEVEL,

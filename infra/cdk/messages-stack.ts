@@ -232,6 +232,9 @@ export class MessagesStack extends Stack {
       retentionPeriod: Duration.days(14),
       // A paused purge (near its timeout) comes back once the invocation is surely over.
       visibilityTimeout: Duration.seconds(purgeChannelFunction.timeoutSeconds + 30),
+      // A delete's request waits out writes in flight and the webhook's cached links (continuations and the
+      // reconciler's re-requests send with DelaySeconds 0).
+      deliveryDelay: Duration.seconds(purgeChannelFunction.delaySeconds),
       deadLetterQueue: { queue: purgeDeadLetters, maxReceiveCount: purgeChannelFunction.maxReceiveCount },
     });
     const enqueuesPurge = new Set<string>(purgeChannelFunction.enqueuedBy);
@@ -300,11 +303,14 @@ export class MessagesStack extends Stack {
       reservedConcurrency: 1,
       deadLetterQueue: reconcileDeadLetters,
       environment: {
+        // The sweep of deleted channels whose purge stalled (or died in the dead-letter queue) re-requests it.
+        PURGE_QUEUE_URL: this.purgeQueue.queueUrl,
         TELEGRAM_BOT_TOKEN_SECRET_ARN: botToken.secretArn,
         ...(settings.telegramHistoryUrl ? { TELEGRAM_HISTORY_URL: settings.telegramHistoryUrl } : {}),
       },
     });
     botToken.grantRead(reconcile.function);
+    this.purgeQueue.grantSendMessages(reconcile.function);
     this.functions.set('reconcile', reconcile);
     new events.Rule(this, 'ReconcileSchedule', {
       description: 'Reconciles Telegram sync state, drains the search backlog, repairs reaction counters',
@@ -312,7 +318,15 @@ export class MessagesStack extends Stack {
       targets: [new targets.LambdaFunction(reconcile.function, { retryAttempts: 0, deadLetterQueue: reconcileDeadLetters })],
     });
 
-    const purge = new OperationFunction(this, 'PurgeChannel', { ...purgeChannelFunction, wiring, telemetry, logRetention });
+    // A purge paused near its timeout sends its continuation to its own queue.
+    const purge = new OperationFunction(this, 'PurgeChannel', {
+      ...purgeChannelFunction,
+      wiring,
+      telemetry,
+      logRetention,
+      environment: { PURGE_QUEUE_URL: this.purgeQueue.queueUrl },
+    });
+    this.purgeQueue.grantSendMessages(purge.function);
     purge.function.addEventSource(new SqsEventSource(this.purgeQueue, { batchSize: purgeChannelFunction.batchSize, reportBatchItemFailures: true }));
     this.functions.set(purgeChannelFunction.handler, purge);
 

@@ -193,6 +193,18 @@ export class Observability {
       description: 'Search-index backlog entries have waited for 15 minutes: messages are stored but not searchable',
     });
 
+    // A search-index job that can never succeed (PostgreSQL refused its data) is set aside in
+    // search_index_dead_letters instead of blocking the backlog: each one is a message that is stored but
+    // will never be searchable until someone looks, so one is enough to notify. The routes that index
+    // (message writes, the webhook, the reconciler's drain) are summed in one metric-math alarm.
+    const indexingRoutes = ['create-message', 'edit-message', 'delete-message', 'bulk-delete-messages', 'telegram-webhook', RECONCILE_ROUTE];
+    const deadLetterMetrics = Object.fromEntries(indexingRoutes.map((route, index) => [`d${index}`, emitted(METRIC.searchBacklogDeadLettered, route, 'Sum')]));
+    this.alarm('SearchIndexDeadLettered', {
+      metric: new cloudwatch.MathExpression({ expression: `SUM([${Object.keys(deadLetterMetrics).join(', ')}])`, usingMetrics: deadLetterMetrics, period: PERIOD, label: 'search jobs set aside' }),
+      threshold: 1,
+      description: 'A search-index job could never succeed and was set aside (search_index_dead_letters): that message is not searchable',
+    });
+
     // RateLimitFailOpen: alarmed, when sustained. A Redis blip is meant to let writes through, but 15
     // minutes of it means writes are not rate limited at all (and typing and presence are dropped), and no
     // other alarm says so: those routes answer 2xx. Every write route shares the one Redis, so one

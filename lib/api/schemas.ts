@@ -17,11 +17,17 @@ export const snowflakeString = z
   )
   .check(z.meta({ type: 'string', pattern: '^[1-9][0-9]{0,18}$', description: 'A 64-bit Snowflake id as a decimal string' }));
 
+/** PostgreSQL text refuses U+0000, and a lone UTF-16 surrogate cannot be stored as UTF-8: both are a 400 here.
+ * Every text that reaches PostgreSQL (message content, which the search index stores; channel and template
+ * names and contents; the search query, a query parameter) is checked with it. */
+const storable = z.refine<string>((value) => !value.includes('\u0000') && !/\p{Cs}/u.test(value), 'must not contain U+0000 or unpaired surrogates');
+
 export const content = z
   .string()
   .check(
     z.refine((value) => codePointLength(value) >= 1 && codePointLength(value) <= MAX_CONTENT_CODE_POINTS, `must be 1 to ${MAX_CONTENT_CODE_POINTS} characters`),
-    z.meta({ minLength: 1, maxLength: MAX_CONTENT_CODE_POINTS, description: 'Counted in Unicode code points' }),
+    storable,
+    z.meta({ minLength: 1, maxLength: MAX_CONTENT_CODE_POINTS, description: 'Counted in Unicode code points; no U+0000 or unpaired surrogates' }),
   );
 
 export const telegramChatId = z
@@ -31,15 +37,18 @@ export const telegramChatId = z
     z.meta({ type: 'integer', minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER, not: { const: 0 } }),
   );
 
+const channelName = z
+  .string()
+  .check(
+    z.trim(),
+    z.minLength(1, 'must not be empty'),
+    z.maxLength(100, 'must be at most 100 characters'),
+    storable,
+    z.meta({ description: 'Trimmed of surrounding white space, then 1 to 100 characters; no U+0000 or unpaired surrogates' }),
+  );
+
 export const createChannelBody = z.strictObject({
-  name: z
-    .string()
-    .check(
-      z.trim(),
-      z.minLength(1, 'must not be empty'),
-      z.maxLength(100, 'must be at most 100 characters'),
-      z.meta({ description: 'Trimmed of surrounding white space, then 1 to 100 characters' }),
-    ),
+  name: channelName,
   telegram_chat_id: z.optional(telegramChatId),
 });
 
@@ -88,7 +97,8 @@ export const searchQuery = z.strictObject({
     .string()
     .check(
       z.refine((value) => codePointLength(value.trim()) >= 1 && codePointLength(value) <= 256, 'must be 1 to 256 characters'),
-      z.meta({ minLength: 1, maxLength: 256, description: '1 to 256 characters (Unicode code points), not only white space' }),
+      storable,
+      z.meta({ minLength: 1, maxLength: 256, description: '1 to 256 characters (Unicode code points), not only white space; no U+0000 or unpaired surrogates' }),
     ),
   limit: limit(50, 25),
   cursor: z.optional(z.string().check(z.maxLength(200))),
@@ -153,7 +163,6 @@ export const telegramUpdateBody = z.looseObject({
 });
 
 // v2: channels and members
-const channelName = z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(100, 'must be at most 100 characters'));
 const pageCursor = z.optional(z.string().check(z.minLength(1), z.maxLength(200)));
 
 export const listChannelsQuery = z.strictObject({ limit: limit(100, 50), cursor: pageCursor, user_id: z.optional(uuid) });
@@ -187,9 +196,11 @@ function isHttpsUrl(value: string): boolean {
 /** Attachment metadata from a client: the bytes live elsewhere, at an https URL. */
 export const attachmentInput = z.strictObject({
   id: z.string().check(z.minLength(1), z.maxLength(128)),
+  // Stored (and answered) as the WHATWG URL serialisation, so what a response carries always matches the
+  // response schema: `https://x/a b` is kept as `https://x/a%20b`, `HTTPS://X/` as `https://x/`.
   url: z
-    .string()
-    .check(z.maxLength(2048), z.refine(isHttpsUrl, 'must be an https URL'), z.meta({ format: 'uri', pattern: '^https://', description: 'https only' })),
+    .pipe(z.string().check(z.maxLength(2048), z.refine(isHttpsUrl, 'must be an https URL')), z.transform((value: string) => new URL(value).href))
+    .check(z.meta({ type: 'string', format: 'uri', maxLength: 2048, pattern: '^https://', description: 'https only; stored and returned normalised (WHATWG URL serialisation: white space percent-encoded, scheme and host lower-cased)' })),
   filename: z.string().check(z.minLength(1), z.maxLength(255)),
   content_type: z.string().check(z.maxLength(255), z.regex(/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/, 'must be a MIME type such as image/png')),
   size: z.number().check(z.refine((value) => Number.isSafeInteger(value) && value >= 0, 'must be a non-negative integer'), z.meta({ type: 'integer', minimum: 0 })),
@@ -203,7 +214,7 @@ export const createMessageBody = z
   .strictObject({
     content: z.optional(content),
     template_id: z.optional(uuid),
-    variables: z.optional(z.record(z.string().check(z.maxLength(64)), z.string().check(z.maxLength(MAX_CONTENT_CODE_POINTS)))),
+    variables: z.optional(z.record(z.string().check(z.maxLength(64)), z.string().check(z.maxLength(MAX_CONTENT_CODE_POINTS), storable))),
     reply_to_id: z.optional(snowflakeString),
     nonce: z.optional(z.string().check(z.minLength(1), z.maxLength(64, 'must be at most 64 characters'))),
     author_id: z.optional(uuid),
@@ -239,8 +250,6 @@ export const bulkDeleteBody = z.strictObject({
 // v2: templates
 import { MAX_TEMPLATE_NAME_CODE_POINTS, PLACEHOLDER_GRAMMAR } from '../templates/model.js';
 
-/** PostgreSQL text refuses U+0000, and a lone UTF-16 surrogate cannot be stored as UTF-8: both are a 400 here. */
-const storable = z.refine<string>((value) => !value.includes('\u0000') && !/\p{Cs}/u.test(value), 'must not contain U+0000 or unpaired surrogates');
 
 export const templateName = z
   .string()

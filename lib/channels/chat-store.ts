@@ -111,11 +111,19 @@ export async function linkTelegramChat(chatId: string, telegramChatId: number): 
 /**
  * The first step of a delete: from this statement on the member check answers 404 everywhere. The Telegram
  * link is released at once (the chat may be linked anew; the webhook stops routing to this channel). Returns
- * false when the chat was already deleted or never existed.
+ * the Telegram chat it released (null: none), or undefined when the chat was already deleted or never existed.
  */
-export async function markChatDeleted(chatId: string): Promise<boolean> {
-  const { rowCount } = await pgQuery('UPDATE chats SET deleted_at = now(), telegram_chat_id = NULL WHERE id = $1 AND deleted_at IS NULL', [chatId]);
-  return (rowCount ?? 0) > 0;
+export async function markChatDeleted(chatId: string): Promise<{ releasedTelegramChatId: number | null } | undefined> {
+  const { rows } = await pgQuery<{ released: string | null }>(
+    `UPDATE chats c SET deleted_at = now(), telegram_chat_id = NULL
+       FROM (SELECT id, telegram_chat_id FROM chats WHERE id = $1 AND deleted_at IS NULL FOR UPDATE) old
+      WHERE c.id = old.id
+     RETURNING old.telegram_chat_id AS released`,
+    [chatId],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  return { releasedTelegramChatId: row.released === null ? null : Number(row.released) };
 }
 
 /** The last step of a purge: the chat row and (ON DELETE CASCADE) its participants. */
@@ -123,12 +131,18 @@ export async function deleteChatRow(chatId: string): Promise<void> {
   await pgQuery('DELETE FROM chats WHERE id = $1', [chatId]);
 }
 
+/** How far the stored activity may trail the newest message: a busy chat's row is written at most this often. */
+export const ACTIVITY_PRECISION_MS = 1000;
+
 /**
- * Moves the chat's activity forward to `at` (never back): one single-row UPDATE that writes nothing when a
- * newer activity is already stored.
+ * Moves the chat's activity forward to `at` (never back), coalesced: one single-row UPDATE that writes (and
+ * locks the row) only when the stored activity is more than ACTIVITY_PRECISION_MS older than `at`. In a busy
+ * chat the writes of the next second find the condition false on the row they see and take no row lock, so
+ * concurrent senders do not queue behind one another; the cost is that the stored activity trails the newest
+ * message by up to that second.
  */
 export async function touchChatActivity(chatId: string, at: Date): Promise<void> {
-  await pgQuery('UPDATE chats SET last_activity_at = $2 WHERE id = $1 AND last_activity_at < $2', [chatId, at]);
+  await pgQuery(`UPDATE chats SET last_activity_at = $2 WHERE id = $1 AND last_activity_at < $2::timestamptz - interval '${ACTIVITY_PRECISION_MS} milliseconds'`, [chatId, at]);
 }
 
 export interface UserChat {

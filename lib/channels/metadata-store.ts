@@ -44,15 +44,6 @@ export async function getChannelMetadata(channelId: string): Promise<ChannelReco
   return isLive(row) ? rowToRecord(row) : undefined;
 }
 
-/** Several channels' rows in one multi-partition read, by id; deleted and absent ones are left out. */
-export async function getChannelMetadataMany(channelIds: readonly string[]): Promise<Map<string, ChannelRecord>> {
-  const found = new Map<string, ChannelRecord>();
-  if (channelIds.length === 0) return found;
-  const result = await read(`${SELECT_METADATA} WHERE channel_id IN ?`, [channelIds], { fetchSize: 0 });
-  for (const row of result.rows) if (isLive(row)) found.set(String(row.get('channel_id')), rowToRecord(row));
-  return found;
-}
-
 /**
  * The row as the purge needs it, deleted or not: its Telegram chat survives the PostgreSQL link, which the
  * delete released at once.

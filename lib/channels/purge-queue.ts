@@ -10,12 +10,16 @@ export interface PurgeRequest {
   channel_id: string;
 }
 
-export async function sendPurgeRequest(queueUrl: string, channelId: string): Promise<void> {
+/**
+ * Sends a purge request. Without `delaySeconds` the queue's delivery delay applies (a delete's request: the
+ * purge starts after writes in flight have landed); a continuation or a reconciler re-request passes 0.
+ */
+export async function sendPurgeRequest(queueUrl: string, channelId: string, delaySeconds?: number): Promise<void> {
   client ??= new SQSClient({});
   const body: PurgeRequest = { channel_id: channelId };
-  // Sent before the channel is marked deleted: a failure here fails the DELETE with nothing changed, and the
-  // client's retry sends again. A request that arrives before the mark is retried by the queue (see the purge).
-  await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body) }));
+  await client.send(
+    new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body), ...(delaySeconds === undefined ? {} : { DelaySeconds: delaySeconds }) }),
+  );
 }
 
 /** Parses a queue message body; undefined when it is not a purge request. */

@@ -1,5 +1,9 @@
 /** Which channel a Telegram chat is linked to (chats.telegram_chat_id), cached briefly in the container. */
+import cassandra from 'cassandra-driver';
 import { pgQuery } from '../postgres/pool.js';
+import { read, write } from '../scylla/execute.js';
+
+const { Long } = cassandra.types;
 
 const CACHE_MS = 30_000;
 const cache = new Map<number, { channelId: string | null; expiresAt: number }>();
@@ -28,4 +32,21 @@ export async function linkedChannelsPage(afterChannelId: string | null, limit: n
     [afterChannelId, limit],
   );
   return rows.map((row) => ({ channelId: row.id, telegramChatId: Number(row.telegram_chat_id) }));
+}
+
+/**
+ * channel_telegram_chats: every Telegram chat ever linked to a channel, written before the link, so the purge
+ * of a deleted channel drops the mappings of a chat the channel was linked to before a re-link.
+ */
+export async function recordChatEverLinked(channelId: string, telegramChatId: number): Promise<void> {
+  await write('INSERT INTO channel_telegram_chats (channel_id, telegram_chat_id) VALUES (?, ?)', [channelId, Long.fromNumber(telegramChatId)]);
+}
+
+export async function chatsEverLinked(channelId: string): Promise<number[]> {
+  const result = await read('SELECT telegram_chat_id FROM channel_telegram_chats WHERE channel_id = ?', [channelId], { fetchSize: 0 });
+  return result.rows.map((row) => (row.get('telegram_chat_id') as cassandra.types.Long).toNumber());
+}
+
+export async function forgetChatsEverLinked(channelId: string): Promise<void> {
+  await write('DELETE FROM channel_telegram_chats WHERE channel_id = ?', [channelId]);
 }

@@ -30,7 +30,7 @@ export const STATEMENTS = {
   bucketsAtOrBelow: 'SELECT bucket FROM channel_buckets WHERE channel_id = ? AND bucket <= ? LIMIT ?',
   bucketsAtOrAbove: 'SELECT bucket FROM channel_buckets WHERE channel_id = ? AND bucket >= ? ORDER BY bucket ASC LIMIT ?',
   // Unread counting reads only the deleted flag of the rows past the reader's position.
-  deletedFlagsNewerInBucket: 'SELECT deleted FROM messages WHERE channel_id = ? AND bucket = ? AND message_id > ? LIMIT ?',
+  deletedFlagsBetweenInBucket: 'SELECT message_id, deleted FROM messages WHERE channel_id = ? AND bucket = ? AND message_id > ? AND message_id < ? LIMIT ?',
   // Mentions and attachments are bound `unset` when an edit leaves them as they are.
   edit: 'UPDATE messages SET content = ?, edited_at = ?, mentions = ?, attachments = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?',
   editAt:

@@ -5,7 +5,7 @@
  * (bucketBatches) serves both the timeline pages and the unread count.
  */
 import { bucketOf } from '../ids/snowflake.js';
-import { read, readPages } from '../scylla/execute.js';
+import { read } from '../scylla/execute.js';
 import { toLong } from '../scylla/values.js';
 import type { MessageRecord } from './model.js';
 import { rowToMessage, STATEMENTS } from './store.js';
@@ -104,20 +104,36 @@ export async function listAround(
 }
 
 /**
+ * Live messages of one bucket newer than `after` (all of them when null), counted up to `limit`: newest
+ * first, `LIMIT` the live rows still wanted, and when deleted rows filled part of a read, the next read goes
+ * on below the last id seen, so deleted rows never end the count early. Reads ids and the deleted flag only,
+ * at most `limit` + (deleted rows among them) rows.
+ */
+export async function countLiveInBucket(channelId: string, bucket: number, after: bigint | null, limit: number): Promise<number> {
+  let live = 0;
+  let below = MAX_ID;
+  for (;;) {
+    const want = limit - live;
+    if (want <= 0) return live;
+    const { rows } = await read(STATEMENTS.deletedFlagsBetweenInBucket, [channelId, bucket, toLong(after ?? -1n), toLong(below), want], { fetchSize: want });
+    for (const row of rows) {
+      if (row.get('deleted') !== true) live += 1;
+      below = BigInt(String(row.get('message_id')));
+    }
+    if (rows.length < want) return live;
+  }
+}
+
+/**
  * Counts live messages newer than `position` (every message when null), stopping at `cap`: walks the bucket
- * index upwards and reads only ids and the deleted flag, at most cap + 1 rows in all, never whole buckets.
+ * index upwards and reads only ids and the deleted flag, never whole buckets.
  */
 export async function countLiveAfter(channelId: string, position: bigint | null, cap: number): Promise<{ count: number; capped: boolean }> {
   let count = 0;
-  const after = toLong(position ?? 0n);
   for await (const buckets of bucketBatches(channelId, position === null ? 0 : bucketOf(position), 'newer', COUNT_BUCKET_BATCH)) {
     for (const bucket of buckets) {
-      // The LIMIT is fixed for the whole paged read of a bucket: paging state belongs to one exact statement.
-      const pages = readPages(STATEMENTS.deletedFlagsNewerInBucket, [channelId, bucket, after, cap + 1 - count], 500);
-      for await (const rows of pages) {
-        for (const row of rows) if (row.get('deleted') !== true) count += 1;
-        if (count > cap) return { count: cap, capped: true };
-      }
+      count += await countLiveInBucket(channelId, bucket, position, cap + 1 - count);
+      if (count > cap) return { count: cap, capped: true };
     }
   }
   return { count, capped: false };

@@ -1,73 +1,51 @@
 /**
- * Unread counts of many channels at once (GET /channels): where a channel's unread messages all sit in one
- * bucket (the usual case: the reader is less than a bucket behind, or the channel is younger than one), the
- * channels sharing that bucket are counted with one multi-partition read, `PER PARTITION LIMIT cap + 1`,
- * newest first; a page of 50 then costs a statement or two instead of two per channel. Anything else (unread
- * messages over several buckets, or too many deleted rows to tell) goes through the one bucket walk,
- * countLiveAfter.
+ * A channel's unread count for GET /channels, from single-partition reads only. The channel's newest message
+ * (channel_metadata.last_message_id) names its newest bucket, so:
+ *
+ *  - a reader whose position lies in that bucket (the usual case) costs one range read of that partition,
+ *    `message_id > position`, newest first, `LIMIT` what is still wanted (cap + 1 live rows);
+ *  - a reader further behind, or one who never read, costs the newest bucket's read and, beside it, one read of
+ *    the bucket index between the position's bucket and the newest; then the older buckets, newest first, a
+ *    few at a time, each bounded by what the cap still allows, stopping as soon as the cap is passed.
+ *
+ * Deleted rows are skipped without ending a read early (countLiveInBucket), so the count is exact up to the cap.
  */
-import cassandra from 'cassandra-driver';
 import { bucketOf } from '../ids/snowflake.js';
-import { read } from '../scylla/execute.js';
-import { toLong } from '../scylla/values.js';
-import { countLiveAfter } from './timeline.js';
-
-export interface UnreadQuestion {
-  channelId: string;
-  /** The reader's position; null: every message is unread. */
-  position: bigint | null;
-  /** The channel's newest message id (channel_metadata); the caller asks only when it is past the position. */
-  lastMessageId: bigint;
-}
+import { mapConcurrently, readPages } from '../scylla/execute.js';
+import { countLiveInBucket } from './timeline.js';
 
 export type UnreadCount = { count: number; capped: boolean };
 
-/** Channels whose bucket index names one bucket only (at most two rows read per channel, one statement). */
-async function singleBucketChannels(channelIds: string[]): Promise<Set<string>> {
-  if (channelIds.length === 0) return new Set();
-  const result = await read('SELECT channel_id, bucket FROM channel_buckets WHERE channel_id IN ? PER PARTITION LIMIT 2', [channelIds], { fetchSize: 0 });
-  const buckets = new Map<string, number>();
-  for (const row of result.rows) {
-    const id = String(row.get('channel_id'));
-    buckets.set(id, (buckets.get(id) ?? 0) + 1);
-  }
-  return new Set(channelIds.filter((id) => buckets.get(id) === 1));
+/** Older buckets read side by side once the newest is counted. */
+const PARALLEL_BUCKETS = 4;
+
+const BUCKETS_BETWEEN = 'SELECT bucket FROM channel_buckets WHERE channel_id = ? AND bucket >= ? AND bucket <= ?';
+
+/** The channel's non-empty buckets in [low, high], newest first (one statement unless the channel is years old). */
+async function bucketsBetween(channelId: string, low: number, high: number): Promise<number[]> {
+  if (high < low) return [];
+  const buckets: number[] = [];
+  for await (const rows of readPages(BUCKETS_BETWEEN, [channelId, low, high], 500)) for (const row of rows) buckets.push(row.get('bucket') as number);
+  return buckets;
 }
 
-export async function countUnreadMany(questions: readonly UnreadQuestion[], cap: number): Promise<Map<string, UnreadCount>> {
-  const counts = new Map<string, UnreadCount>();
-  const single = await singleBucketChannels(questions.filter((q) => q.position === null).map((q) => q.channelId));
-  const byBucket = new Map<number, UnreadQuestion[]>();
-  const walked: UnreadQuestion[] = [];
-  for (const question of questions) {
-    const bucket = bucketOf(question.lastMessageId);
-    const oneBucket = question.position === null ? single.has(question.channelId) : bucketOf(question.position) === bucket;
-    if (!oneBucket) walked.push(question);
-    else byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), question]);
+/**
+ * Live messages newer than `position` (all when null), capped at `cap`. `lastMessageId` is the channel's
+ * newest message; the caller asks only when it lies past the position.
+ */
+export async function countUnread(channelId: string, position: bigint | null, lastMessageId: bigint, cap: number): Promise<UnreadCount> {
+  const top = bucketOf(lastMessageId);
+  const result = (count: number): UnreadCount => (count > cap ? { count: cap, capped: true } : { count, capped: false });
+  if (position !== null && bucketOf(position) >= top) return result(await countLiveInBucket(channelId, top, position, cap + 1));
+  const [newest, older] = await Promise.all([
+    countLiveInBucket(channelId, top, position, cap + 1),
+    bucketsBetween(channelId, position === null ? 0 : bucketOf(position), top - 1),
+  ]);
+  let count = newest;
+  for (let next = 0; next < older.length && count <= cap; next += PARALLEL_BUCKETS) {
+    const budget = cap + 1 - count;
+    const counts = await mapConcurrently(older.slice(next, next + PARALLEL_BUCKETS), PARALLEL_BUCKETS, (bucket) => countLiveInBucket(channelId, bucket, position, budget));
+    count += counts.reduce((sum, n) => sum + n, 0);
   }
-  await Promise.all(
-    [...byBucket].map(async ([bucket, group]) => {
-      const floor = group.reduce((low, q) => (q.position === null ? 0n : q.position < low ? q.position : low), (1n << 63n) - 1n);
-      const result = await read(
-        'SELECT channel_id, message_id, deleted FROM messages WHERE channel_id IN ? AND bucket = ? AND message_id > ? PER PARTITION LIMIT ?',
-        [group.map((q) => q.channelId), bucket, toLong(floor), cap + 1],
-        { fetchSize: 0 },
-      );
-      const rows = new Map<string, cassandra.types.Row[]>();
-      for (const row of result.rows) {
-        const id = String(row.get('channel_id'));
-        rows.set(id, [...(rows.get(id) ?? []), row]);
-      }
-      for (const question of group) {
-        const mine = rows.get(question.channelId) ?? [];
-        const after = mine.filter((row) => question.position === null || BigInt((row.get('message_id') as cassandra.types.Long).toString()) > question.position);
-        const live = after.filter((row) => row.get('deleted') !== true).length;
-        if (live > cap) counts.set(question.channelId, { count: cap, capped: true });
-        else if (mine.length <= cap) counts.set(question.channelId, { count: live, capped: false });
-        else walked.push(question); // a full partition read with deleted rows among it: the walk tells exactly
-      }
-    }),
-  );
-  await Promise.all(walked.map(async (question) => counts.set(question.channelId, await countLiveAfter(question.channelId, question.position, cap))));
-  return counts;
+  return result(count);
 }

@@ -37,19 +37,7 @@ export async function advancePosition(channelId: string, userId: string, message
   return storedPosition(channelId, userId, writeConsistency());
 }
 
-/** The user's positions in several channels, one multi-partition read; channels without one are absent. */
-export async function readPositions(channelIds: readonly string[], userId: string): Promise<Map<string, bigint>> {
-  const positions = new Map<string, bigint>();
-  if (channelIds.length === 0) return positions;
-  const result = await read('SELECT channel_id, message_id FROM message_read_positions WHERE channel_id IN ? AND user_id = ?', [channelIds, userId], { fetchSize: 0 });
-  for (const row of result.rows) {
-    const value = row.get('message_id') as cassandra.types.Long | null;
-    if (value) positions.set(String(row.get('channel_id')), BigInt(value.toString()));
-  }
-  return positions;
-}
-
-/** Purge: each user's position in the channel (one partition per user, so one tombstone per reader). */
-export async function deletePositions(channelId: string, userIds: readonly string[]): Promise<void> {
-  await Promise.all(userIds.map((userId) => write('DELETE FROM message_read_positions WHERE channel_id = ? AND user_id = ?', [channelId, userId])));
+/** Purge (and a member's removal): the user's position in the channel, one partition tombstone. Callers fan out with mapBounded. */
+export async function deletePosition(channelId: string, userId: string): Promise<void> {
+  await write('DELETE FROM message_read_positions WHERE channel_id = ? AND user_id = ?', [channelId, userId]);
 }

@@ -50,3 +50,22 @@ export async function* readPages(
     pageState = result.pageState ?? undefined;
   } while (pageState);
 }
+
+/**
+ * `fn` over `items` with at most `concurrency` calls in flight, results in input order. Several partitions
+ * are read this way, one single-partition statement each, never one multi-partition `IN`: each statement
+ * goes to a replica of its own partition (token-aware), one slow partition does not hold the others' rows,
+ * and no coordinator gathers a response of many partitions' rows.
+ */
+export async function mapConcurrently<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}

@@ -1,32 +1,27 @@
 /**
- * Removing a deleted channel's Telegram bookkeeping. The dedup mapping is keyed by Telegram's (message, chat)
- * ids, so it is found through the channel's own index (telegram_channel_messages) a page at a time, and a
- * mapping is dropped only while it still names this channel (the chat may already be linked anew). The
- * per-channel tables are one partition each.
+ * Removing a deleted channel's Telegram state: the mappings (keyed by Telegram chat and message) that still
+ * name this channel, found through the channel's own index, for every chat ever linked to it; then the
+ * per-channel tables. Single-partition reads and deletes, a bounded number in flight.
  */
 import cassandra from 'cassandra-driver';
-import { read, readPages, write } from '../scylla/execute.js';
+import { mapConcurrently, read, readPages, write } from '../scylla/execute.js';
 
 const { Long } = cassandra.types;
 
-export async function purgeTelegramMappings(channelId: string, telegramChatId: number, pageSize: number): Promise<number> {
+export async function purgeTelegramMappings(channelId: string, telegramChatIds: readonly number[], pageSize: number, concurrency: number): Promise<number> {
+  if (telegramChatIds.length === 0) return 0;
   let removed = 0;
-  const chat = Long.fromNumber(telegramChatId);
+  const chats = telegramChatIds.map((chatId) => Long.fromNumber(chatId));
   for await (const rows of readPages('SELECT telegram_message_id FROM telegram_channel_messages WHERE channel_id = ?', [channelId], pageSize)) {
-    const ids = rows.map((row) => row.get('telegram_message_id') as cassandra.types.Long);
-    if (ids.length === 0) continue;
-    const mapped = await read(
-      'SELECT telegram_message_id, channel_id FROM telegram_message_mapping WHERE telegram_message_id IN ? AND telegram_chat_id = ?',
-      [ids, chat],
-      { fetchSize: 0 },
-    );
-    const ours = mapped.rows.filter((row) => String(row.get('channel_id')) === channelId);
-    await Promise.all(
-      ours.map((row) =>
-        write('DELETE FROM telegram_message_mapping WHERE telegram_message_id = ? AND telegram_chat_id = ?', [row.get('telegram_message_id') as cassandra.types.Long, chat]),
-      ),
-    );
-    removed += ours.length;
+    const keys = rows.flatMap((row) => chats.map((chat) => ({ id: row.get('telegram_message_id') as cassandra.types.Long, chat })));
+    const gone = await mapConcurrently(keys, concurrency, async ({ id, chat }) => {
+      const mapped = (await read('SELECT channel_id FROM telegram_message_mapping WHERE telegram_message_id = ? AND telegram_chat_id = ?', [id, chat])).first();
+      // A mapping of another channel (the chat linked anew, the same message id in another chat) stays.
+      if (!mapped || String(mapped.get('channel_id')) !== channelId) return 0;
+      await write('DELETE FROM telegram_message_mapping WHERE telegram_message_id = ? AND telegram_chat_id = ?', [id, chat]);
+      return 1;
+    });
+    removed += gone.reduce((sum: number, n) => sum + n, 0);
   }
   return removed;
 }

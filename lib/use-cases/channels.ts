@@ -4,6 +4,7 @@ import type { Principal } from '../auth/principal.js';
 import { authorizeChannel } from '../channels/access.js';
 import { recordChannelActivity } from '../channels/activity.js';
 import {
+  ACTIVITY_PRECISION_MS,
   addParticipant,
   getChat,
   insertChat,
@@ -18,19 +19,20 @@ import {
 import { forgetReplicatedMember, replicateMember } from '../channels/member-replica.js';
 import {
   getChannelMetadata,
-  getChannelMetadataMany,
   markChannelMetadataDeleted,
   putChannelMetadata,
   renameChannelMetadata,
   setChannelTelegramChat,
 } from '../channels/metadata-store.js';
 import { toChannelView, type ChannelRecord, type ChannelView } from '../channels/model.js';
-import { forgetLinkedChat } from '../channels/telegram-links.js';
+import { forgetLinkedChat, recordChatEverLinked } from '../channels/telegram-links.js';
 import { ConflictError, ForbiddenError, InvalidRequestError, NotFoundError } from '../errors.js';
 import { snowflakeTime } from '../ids/snowflake.js';
-import { countMentionsMany } from '../mentions/counts.js';
-import { countUnreadMany } from '../messages/unread.js';
-import { readPositions } from '../read-positions/store.js';
+import { purgeMentions } from '../mentions/purge.js';
+import { countMentionsAfter } from '../mentions/store.js';
+import { countUnread, type UnreadCount } from '../messages/unread.js';
+import { deletePosition, readPosition } from '../read-positions/store.js';
+import { mapConcurrently } from '../scylla/execute.js';
 import { requestPurge } from './channel-purge.js';
 
 /**
@@ -54,6 +56,7 @@ export async function createChannel(
     lastMessageId: null,
   };
   await putChannelMetadata(channel);
+  if (channel.telegramChatId !== null) await recordChatEverLinked(channel.id, channel.telegramChatId);
   await insertChat(channel);
   await replicateMember(channel.id, channel.ownerId, 'owner');
   return toChannelView(channel);
@@ -91,6 +94,9 @@ export async function removeMember(principal: Principal, channelId: string, user
   if (userId === access.ownerId) throw new ConflictError('The owner cannot be removed from the channel');
   await removeParticipant(channelId, userId);
   await forgetReplicatedMember(channelId, userId);
+  // A former member's rows go with the membership: the purge of the channel would find them in
+  // channel_readers too, but nothing reads them from now on.
+  await Promise.all([deletePosition(channelId, userId), purgeMentions(channelId, [userId], 1)]);
 }
 
 async function requireOwnerOrService(principal: Principal, channelId: string, action: string): Promise<void> {
@@ -116,8 +122,12 @@ export async function updateChannel(principal: Principal, channelId: string, inp
 export async function deleteChannel(principal: Principal, channelId: string): Promise<void> {
   await requireOwnerOrService(principal, channelId, 'delete the channel');
   const start = await requestPurge(channelId);
-  if (!(await markChatDeleted(channelId))) throw new NotFoundError('Channel not found');
+  const marked = await markChatDeleted(channelId);
+  if (!marked) throw new NotFoundError('Channel not found');
   await markChannelMetadataDeleted(channelId, new Date());
+  // This container stops routing the chat at once; others within their 30 s cache, and their ingestion
+  // checks channel_metadata's mark (the purge waits longer than that cache).
+  if (marked.releasedTelegramChatId !== null) forgetLinkedChat(marked.releasedTelegramChatId);
   start();
 }
 
@@ -125,6 +135,8 @@ export async function deleteChannel(principal: Principal, channelId: string): Pr
 export async function linkChannelToTelegram(principal: Principal, channelId: string, telegramChatId: number): Promise<ChannelView> {
   await authorizeChannel(principal, channelId);
   if (!principal.isService) throw new ForbiddenError('Only a service principal may link a Telegram chat');
+  // Named before the link, so the purge finds this chat's mappings even after a re-link to another chat.
+  await recordChatEverLinked(channelId, telegramChatId);
   if (!(await linkTelegramChat(channelId, telegramChatId))) throw new NotFoundError('Channel not found');
   await setChannelTelegramChat(channelId, telegramChatId);
   forgetLinkedChat(telegramChatId);
@@ -173,11 +185,15 @@ export interface ChannelWithCountsView extends ChannelView {
   mention_count: number;
 }
 
+/** Channels of a page read side by side (a page is at most 100). */
+const PAGE_CONCURRENCY = 64;
+
 /**
  * The user's channels, most recent activity first (PostgreSQL's chats.last_activity_at, one keyset query),
- * each with that user's read position, unread count and mention count. A page costs one PostgreSQL query
- * and a handful of multi-partition Scylla reads: metadata, read positions, mentions, and the unread rows of
- * the channels behind the reader per bucket they share (see messages/unread.ts).
+ * each with that user's read position, unread count and mention count. Then, per channel and every channel at
+ * once, single-partition Scylla reads only: its metadata and the user's read position side by side; when
+ * messages lie past the position, its mention count and unread count side by side. A page costs the keyset
+ * query plus two Scylla round trips (three or so for a reader several buckets behind), not a sum over channels.
  */
 export async function listMyChannels(
   principal: Principal,
@@ -199,30 +215,26 @@ export async function listMyChannels(
         );
   const page = await userChatsPage(userId, after, input.limit + 1);
   const chats = page.slice(0, input.limit);
-  const ids = chats.map((chat) => chat.id);
-  const [metadata, positions] = await Promise.all([getChannelMetadataMany(ids), readPositions(ids, userId)]);
-  // Counts only where messages lie past the reader's position; all of them in two or three statements.
-  const behind = chats
-    .map((chat) => ({ channelId: chat.id, position: positions.get(chat.id) ?? null, lastMessageId: metadata.get(chat.id)?.lastMessageId ?? null }))
-    .filter((q): q is { channelId: string; position: bigint | null; lastMessageId: bigint } => q.lastMessageId !== null && (q.position === null || q.lastMessageId > q.position));
-  const [unread, mentions] = await Promise.all([
-    countUnreadMany(behind, COUNT_CAP),
-    countMentionsMany(userId, new Map(behind.map((q) => [q.channelId, q.position])), COUNT_CAP),
-    // A bump lost to a PostgreSQL outage is repaired when the channel is next seen.
-    ...behind
-      .filter((q) => snowflakeTime(q.lastMessageId) > chats.find((chat) => chat.id === q.channelId)!.lastActivityAt.getTime())
-      .map((q) => recordChannelActivity(q.channelId, q.lastMessageId)),
-  ]);
-  const none = { count: 0, capped: false };
-  const channels = chats.map((chat): ChannelWithCountsView => {
-    const position = positions.get(chat.id) ?? null;
-    const unreadCount = unread.get(chat.id) ?? none;
+  const none: UnreadCount = { count: 0, capped: false };
+  const channels = await mapConcurrently(chats, PAGE_CONCURRENCY, async (chat): Promise<ChannelWithCountsView> => {
+    const [metadata, position] = await Promise.all([getChannelMetadata(chat.id), readPosition(chat.id, userId)]);
+    const lastMessageId = metadata?.lastMessageId ?? null;
+    const behind = lastMessageId !== null && (position === null || lastMessageId > position);
+    const [unread, mentions] = behind
+      ? await Promise.all([
+          countUnread(chat.id, position, lastMessageId, COUNT_CAP),
+          countMentionsAfter(chat.id, userId, position, COUNT_CAP),
+          // A bump lost to a PostgreSQL outage is repaired when the channel is next seen (the stored activity
+          // may trail the newest message by the coalescing window by design: that is not a lost bump).
+          snowflakeTime(lastMessageId) > chat.lastActivityAt.getTime() + ACTIVITY_PRECISION_MS ? recordChannelActivity(chat.id, lastMessageId) : undefined,
+        ])
+      : [none, none];
     return {
-      ...toChannelView({ ...chat, lastMessageId: metadata.get(chat.id)?.lastMessageId ?? null }),
+      ...toChannelView({ ...chat, lastMessageId }),
       read_message_id: position === null ? null : position.toString(),
-      unread_count: unreadCount.count,
-      unread_capped: unreadCount.capped,
-      mention_count: (mentions.get(chat.id) ?? none).count,
+      unread_count: unread.count,
+      unread_capped: unread.capped,
+      mention_count: mentions.count,
     };
   });
   const last = chats.at(-1);

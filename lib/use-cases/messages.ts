@@ -53,22 +53,29 @@ export async function ensureReplyLinked(message: Pick<MessageRecord, 'channelId'
 }
 
 /**
- * Stores a message and everything that follows from it (bucket index, last message, search index, mention
- * rows) at once: a create costs one round trip, not four; then links it into its parent's thread, only once
- * the message row is written, so a counted reply always exists. If the message write fails, the caller gets
- * the error; a last_message_id, index or mention entry left pointing at it is harmless (reads go to the
- * message row) and the client's retry writes the same row. Telegram ingestion stores its messages through
- * here too.
+ * Stores a message and everything that follows from it (bucket index, last message, search index) at once: a
+ * create costs one round trip, not four; then, only once the message row is written, its mention rows and its
+ * link into its parent's thread, because both are counted without reading the message row (a mention count,
+ * a reply count): a counted mention or reply always exists. If the message write fails, the caller gets the
+ * error; a last_message_id or index entry left pointing at it is harmless (reads go to the message row) and
+ * the client's retry writes the same row. Telegram ingestion stores its messages through here too.
  */
 export async function persistMessage(message: MessageRecord, writeTimestampMicros?: number): Promise<void> {
   await Promise.all([
     insertMessage(message, writeTimestampMicros),
     advanceLastMessageId(message.channelId, message.id),
     reindex(message),
-    recordMentions(message.channelId, message.id, mentionTargets(message)),
     recordChannelActivity(message.channelId, message.id),
   ]);
-  await ensureReplyLinked(message);
+  await Promise.all([recordMentions(message.channelId, message.id, mentionTargets(message)), ensureReplyLinked(message)]);
+}
+
+let lastEditMicros = 0;
+
+/** A write timestamp in microseconds for an edit, increasing within the process (as the driver's own). */
+function editTimestampMicros(editedAt: Date): number {
+  lastEditMicros = Math.max(lastEditMicros + 1, editedAt.getTime() * 1000);
+  return lastEditMicros;
 }
 
 /** Every mentioned user must be a member of the channel (one query for all of them). */
@@ -214,20 +221,39 @@ export async function editMessage(
   ]);
   if (message.authorId !== principal.userId) throw new ForbiddenError('Only the author may edit a message');
   const editedAt = new Date();
+  // The message row and the edit's mention rows share one write timestamp, so of two edits' writes to the
+  // same mention row the later edit's wins in whatever order they land.
+  const at = editTimestampMicros(editedAt);
   const content = input.content ?? message.content;
-  await updateContent(channelId, messageId, { content, editedAt, mentions });
+  await updateContent(channelId, messageId, { content, editedAt, mentions }, at);
   const edited: MessageRecord = { ...message, content, editedAt, mentions: mentions ?? message.mentions ?? [] };
   const work: Promise<void>[] = [reindex(edited)];
+  let added: string[] = [];
   if (mentions !== undefined) {
     const before = new Set(mentionTargets(message));
     const after = new Set(mentionTargets(edited));
-    work.push(
-      removeMentions(channelId, messageId, [...before].filter((userId) => !after.has(userId))),
-      recordMentions(channelId, messageId, [...after].filter((userId) => !before.has(userId))),
-    );
+    added = [...after].filter((userId) => !before.has(userId));
+    work.push(removeMentions(channelId, messageId, [...before].filter((userId) => !after.has(userId)), at), recordMentions(channelId, messageId, added, at));
   }
   await Promise.all(work);
+  if (added.length > 0) await dropMentionsOfALostEdit(channelId, messageId, added, at);
   return toMessageView(edited, replyCount);
+}
+
+/**
+ * Two edits of one message that run at once each diff against the mentions they read, so a user only the
+ * losing edit added would keep a mention row (counted, never read against the message row) that the message no
+ * longer names. After writing, an edit reads the row back: if a later edit (or a delete) replaced its
+ * mentions, it removes the rows it added that the row no longer names, at its own write timestamp, which
+ * shadows its own insert and never a later edit's. What remains: an edit that read before this edit's
+ * update and wrote after this edit's read-back; the effect is bounded to one extra mention of that message for
+ * that user, gone once the user's read position passes the message.
+ */
+async function dropMentionsOfALostEdit(channelId: string, messageId: bigint, added: readonly string[], at: number): Promise<void> {
+  const current = await getMessageRecord(channelId, messageId);
+  const named = new Set(current && !current.deleted ? mentionTargets(current) : []);
+  const lost = added.filter((userId) => !named.has(userId));
+  if (lost.length > 0) await removeMentions(channelId, messageId, lost, at);
 }
 
 /**

@@ -5,6 +5,7 @@ import { NotFoundError } from '../errors.js';
 import { getMessageRecord } from '../messages/store.js';
 import { countLiveAfter } from '../messages/timeline.js';
 import { advancePosition, readPosition } from '../read-positions/store.js';
+import { recordReader } from '../read-positions/readers.js';
 
 /** Unread counts stop here (and say so): counting costs a row read per message. */
 export const UNREAD_CAP = 1000;
@@ -13,6 +14,8 @@ export async function setReadPosition(principal: Principal, channelId: string, m
   await authorizeChannel(principal, channelId);
   const message = await getMessageRecord(channelId, messageId);
   if (!message) throw new NotFoundError('Message not found');
+  // Named in the channel's index before the position exists, so the purge finds it (members who leave, services).
+  await recordReader(channelId, principal.userId);
   const stored = await advancePosition(channelId, principal.userId, messageId);
   return { message_id: (stored ?? messageId).toString() };
 }

@@ -9,6 +9,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Message, Update } from '@grammyjs/types';
 import type { Principal } from '../auth/principal.js';
 import { authorizeChannel } from '../channels/access.js';
+import { isMarkedDeleted } from '../channels/purge-store.js';
 import { linkedChannel } from '../channels/telegram-links.js';
 import { NotFoundError, UnauthorizedError } from '../errors.js';
 import { bucketOf, snowflakeTime } from '../ids/snowflake.js';
@@ -77,6 +78,8 @@ export async function ingestUpdate(update: Update): Promise<IngestOutcome> {
   if (message.message_id <= 0) return { status: 'skipped', reason: 'ephemeral or scheduled message' };
   const channelId = await linkedChannel(message.chat.id);
   if (!channelId) return { status: 'skipped', reason: 'chat not linked to a channel' };
+  // The link may come from this container's cache (up to 30 s old): a channel deleted since is not written to.
+  if (await isMarkedDeleted(channelId)) return { status: 'skipped', reason: 'channel deleted' };
   if (!isRepresentableDate(message.date)) return { status: 'skipped', reason: 'sent before the Snowflake epoch (2024-01-01)' };
   const attachments = telegramAttachments(message);
   const content = telegramContent(message, attachments);

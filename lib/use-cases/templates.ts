@@ -95,9 +95,10 @@ export async function deleteTemplate(principal: Principal, channelId: string, te
 }
 
 /**
- * The content of a message made from a template of this channel: 404 if the channel has no such template,
- * 400 `missing_variable` / `unknown_variable` unless exactly the template's variables are given, and 400
- * `invalid_rendered_content` unless the result is 1 to 4096 code points without U+0000 (the values are the
+ * The content of a message made from a template of this channel: 400 `unknown_template` if the channel has no
+ * such template (a field of the request names nothing, like an unknown `reply_to_id`; a 404 would be
+ * indistinguishable from an unknown channel), 400 `missing_variable` / `unknown_variable` unless exactly the template's variables are given, and 400
+ * `invalid_rendered_content` unless the result is 1 to 4096 code points without U+0000 or unpaired surrogates (the values are the
  * caller's, so the template's own bounds do not guarantee the result's).
  */
 export async function renderTemplate(
@@ -107,7 +108,8 @@ export async function renderTemplate(
   variables: Record<string, string>,
 ): Promise<string> {
   await authorizeChannel(principal, channelId);
-  const template = await loadTemplate(channelId, templateId);
+  const template = await store.getTemplate(channelId, templateId);
+  if (!template) throw new InvalidRequestError('template_id names no template of this channel', 'unknown_template');
   const content = fillTemplate(parseTemplate(template.content), variables);
   const length = codePointLength(content);
   if (length < 1 || length > MAX_CONTENT_CODE_POINTS) {
@@ -116,8 +118,8 @@ export async function renderTemplate(
       'invalid_rendered_content',
     );
   }
-  if (content.includes('\u0000')) {
-    throw new InvalidRequestError('The rendered template contains U+0000, which a message may not', 'invalid_rendered_content');
+  if (content.includes('\u0000') || /\p{Cs}/u.test(content)) {
+    throw new InvalidRequestError('The rendered template contains U+0000 or an unpaired surrogate, which a message may not', 'invalid_rendered_content');
   }
   return content;
 }

@@ -93,13 +93,15 @@ export function renderReport(r: Results): { markdown: string; svg: string } {
   }
   if (r.myChannels) {
     const m = r.myChannels;
+    const w = m.writeCost;
     parts.push('## My channels (GET /channels) and what its ordering costs a message write', '', table(['measure', 'p50', 'p99'], [
-      [`first page of 50 (${m.channels} channels, ${m.withMessages} with messages)`, ms(m.firstPage.p50), ms(m.firstPage.p99)],
+      [`first page of 50 (${m.channels} channels, ${m.withMessages} with ${m.seed?.messages} messages)`, ms(m.firstPage.p50), ms(m.firstPage.p99)],
       ['any page of 50 (random cursor)', ms(m.randomPage.p50), ms(m.randomPage.p99)],
-      ['write cost: the activity UPDATE (beside the Scylla writes)', ms(m.writeCost.activityUpdate.p50), ms(m.writeCost.activityUpdate.p99)],
+      ['UPDATE on one row from 8 callers, every message', ms(w.update8OneRow.everyMessage.p50), ms(w.update8OneRow.everyMessage.p99)],
+      ['UPDATE on one row from 8 callers, coalesced (≤ 1/s)', ms(w.update8OneRow.coalesced.p50), ms(w.update8OneRow.coalesced.p99)],
       ['rejected: read all 1,000 metadata rows and sort, per page', ms(m.alternatives.readAllMetadata.p50), ms(m.alternatives.readAllMetadata.p99)],
       ['rejected: fan-out write per member (100 members), per message', ms(m.alternatives.fanOut100Members.p50), ms(m.alternatives.fanOut100Members.p99)],
-    ]), '', `Scylla statements for a first page: ${m.statementsPerPage.scylla}; PostgreSQL: one keyset query.`, '');
+    ]), '', `Scylla statements per page: first page ${m.statementsPerPage.scylla}, any page ${m.statementsPerPage.scyllaMin}–${m.statementsPerPage.scyllaMax} (mean ${m.statementsPerPage.scyllaMean}), all single-partition; PostgreSQL: one keyset query. Seed: ${JSON.stringify(m.seed)}; first page: ${JSON.stringify(m.countsOnFirstPage)}.`, '');
   }
   if (r.antiPattern) parts.push('## Client per invocation (anti-pattern)', '', `Connect + query + shutdown per call: p50 ${ms(r.antiPattern.perInvocationGet.p50)}, p99 ${ms(r.antiPattern.perInvocationGet.p99)}; warm handler p50 ${ms(r.antiPattern.warmGet.p50)} (×${r.antiPattern.ratioP50}).`, '');
   if (r.createWithIndexFloor) parts.push('## Create against its full floor', '', `A create first checks the caller's write rate in Redis (one pipelined round trip: p50 ${ms(r.rateLimitRoundTrip?.p50 ?? NaN)}, p99 ${ms(r.rateLimitRoundTrip?.p99 ?? NaN)} through the local Upstash endpoint), then writes the message to Scylla and its search-index row to PostgreSQL side by side. Raw floor of the two writes together: p50 ${ms(r.createWithIndexFloor.floor.p50)}, p99 ${ms(r.createWithIndexFloor.floor.p99)}; handler p50 ${ms(r.createWithIndexFloor.handler.p50)} (×${r.createWithIndexFloor.ratioP50}), p99 ${ms(r.createWithIndexFloor.handler.p99)} (×${r.createWithIndexFloor.ratioP99}).`, '');

@@ -136,6 +136,20 @@ describe('alarms', () => {
     });
   });
 
+  it('alarms on any search job set aside, from every route that indexes, to the alarm topic', () => {
+    const { stack, template } = defaults;
+    const alarms = Object.values(resourcesOf(template)).filter(
+      (resource) => resource.Type === 'AWS::CloudWatch::Alarm' && ((resource.Properties.Metrics ?? []) as any[]).some((m) => m.MetricStat?.Metric?.MetricName === 'SearchBacklogDeadLettered'),
+    );
+    expect(alarms).toHaveLength(1);
+    const routesSummed = (alarms[0]!.Properties.Metrics as any[])
+      .filter((m) => m.MetricStat)
+      .map((m) => (m.MetricStat.Metric.Dimensions as { Name: string; Value: string }[]).find((d) => d.Name === 'route')!.Value)
+      .sort();
+    expect(routesSummed).toEqual(['bulk-delete-messages', 'create-message', 'delete-message', 'edit-message', 'reconcile', 'telegram-webhook']);
+    expect(alarms[0]!.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [topicRef(stack, template)] });
+  });
+
   it('alarms on any reconciler failure (ReconcilerFailed Sum >= 1)', () => {
     const { stack, template } = defaults;
     const alarms = emittedAlarms(template, 'ReconcilerFailed', 'reconcile');

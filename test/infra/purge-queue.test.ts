@@ -60,6 +60,32 @@ describe('channel purge infrastructure', () => {
     expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']));
   });
 
+  it('delays a delete’s purge past requests in flight and the webhook’s link cache', () => {
+    const queue = resources[idOf(stack.purgeQueue)]!.Properties;
+    expect(purgeChannelFunction.delaySeconds).toBeGreaterThanOrEqual(90); // 30 s link cache + the longest request (30 s API limit) + margin
+    expect(queue.DelaySeconds).toBe(purgeChannelFunction.delaySeconds);
+    expect(queue.DelaySeconds).toBeLessThanOrEqual(900);
+  });
+
+  it('lets the purge function (continuations) and the reconciler (its sweep) send to the purge queue only', () => {
+    const queueArn = { 'Fn::GetAtt': [idOf(stack.purgeQueue), 'Arn'] };
+    for (const handler of ['purge-channel', 'reconcile']) {
+      expect(resources[functionId(handler)]!.Properties.Environment.Variables.PURGE_QUEUE_URL, handler).toEqual({ Ref: idOf(stack.purgeQueue) });
+      const sendStatements = statementsOfRole(roleOf(handler)).filter((statement) => [statement.Action].flat().includes('sqs:SendMessage'));
+      // Never a wildcard; the reconciler also sends to its own dead-letter queue (failed async invocations).
+      for (const statement of sendStatements) expect(JSON.stringify(statement.Resource), handler).not.toContain('*');
+      const sends = sendStatements.filter((statement) => JSON.stringify(statement.Resource) === JSON.stringify(queueArn));
+      expect(sends, handler).toHaveLength(1);
+      expect([sends[0].Action].flat().every((action: string) => ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'].includes(action)), handler).toBe(true);
+    }
+    // Neither role is shared with a function that has no business sending.
+    const senders = new Set(['purge-channel', 'reconcile', ...purgeChannelFunction.enqueuedBy]);
+    for (const [handler] of stack.functions) {
+      if (senders.has(handler)) continue;
+      expect([roleOf('purge-channel'), roleOf('reconcile')], handler).not.toContain(roleOf(handler));
+    }
+  });
+
   it('lets exactly the routes the purge function names send to the queue, and tells them its URL', () => {
     for (const route of table) {
       const sends = purgeChannelFunction.enqueuedBy.includes(route.handler as never);

@@ -58,7 +58,8 @@ const badEmoji = fc.constantFrom('a', 'ab', '👍👍', ':x', 'x:', '::', `:${'a
 function badQueryValue(name: string): fc.Arbitrary<string> {
   switch (name) {
     case 'q':
-      return fc.constantFrom('', '   ', 'x'.repeat(257), '😀'.repeat(257));
+      // '\u0000' is sent as %00: PostgreSQL refuses NUL in a query parameter too.
+      return fc.constantFrom('', '   ', 'x'.repeat(257), '😀'.repeat(257), 'a\u0000b', '\u0000');
     case 'limit':
       // Above every route's maximum (list-members allows 200, the changes feed 500).
       return fc.constantFrom('', '0', '1000', '-5', 'abc', '1.5', '1e2', ' 5', '9'.repeat(30));
@@ -119,6 +120,18 @@ function badRequestFor(route: Route): fc.Arbitrary<BadRequest> {
     if (route.handler !== 'telegram-webhook') wrongShapes.push({ ...validBody, extra: 1 });
     const wrongTypes = fc.constantFrom(...wrongShapes);
     options.push(malformedText.map((text) => ({ route, path: pathFor(route, {}), body: text, headers, what: `body text ${JSON.stringify(text)}` })));
+    // Well-formed JSON whose strings carry an escaped U+0000 or a lone surrogate ("\u0000", "\ud800"): the raw
+    // NUL above is a JSON parse error, these reach the schemas (and, unchecked, PostgreSQL).
+    const unstorable = fc.constantFrom('a\u0000b', '\u0000', 'x\ud800', '\udfff y');
+    const stringKeys = Object.keys(validBody).filter((key) => typeof validBody[key] === 'string');
+    if (stringKeys.length > 0) {
+      options.push(
+        fc.tuple(fc.constantFrom(...stringKeys), unstorable).map(([key, text]) => {
+          const body = JSON.stringify({ ...validBody, [key]: text });
+          return { route, path: pathFor(route, {}), body, headers, what: `escaped body ${body}` };
+        }),
+      );
+    }
     options.push(wrongTypes.map((value) => ({ route, path: pathFor(route, {}), body: JSON.stringify(value), headers, what: `body ${JSON.stringify(value)}` })));
     options.push(fc.constantFrom(Buffer.from([0x7b, 0x22, 0x63, 0xff, 0xfe, 0x22, 0x7d]), Buffer.from([0xc3, 0x28]), Buffer.from('{"content":"\xed\xa0\x80"}', 'latin1')).map((bytes) => ({ route, path: pathFor(route, {}), body: bytes, headers, what: 'invalid UTF-8' })));
     options.push(fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml').map((type) => ({ route, path: pathFor(route, {}), body: JSON.stringify(validBody), headers: { ...headers, 'content-type': type }, what: `content-type ${type}` })));
@@ -150,6 +163,31 @@ describe('bad input at every route', () => {
     expect(await snapshot()).toEqual(before);
     expect(seen.size).toBe(fuzzable.length);
   }, 120_000);
+
+  it('refuses U+0000 and unpaired surrogates (sent escaped, in valid JSON) in every text that reaches PostgreSQL', async () => {
+    const before = await snapshot();
+    const base = `/channels/${fixture.channel_id}`;
+    const template = (await owner.post(`${base}/templates`, { name: `t-${Date.now()}`, content: 'Hi {{who}}' })).body;
+    for (const bad of ['a\u0000b', '\u0000', 'x\ud800', '\udc00']) {
+      const attempts = [
+        ['POST /channels', await owner.post('/channels', { name: bad })],
+        ['PATCH /channels/{id}', await owner.patch(base, { name: bad })],
+        ['POST messages', await owner.post(`${base}/messages`, { content: bad })],
+        ['PATCH message', await owner.patch(`${base}/messages/${fixture.message_id}`, { content: bad })],
+        ['POST messages from a template', await owner.post(`${base}/messages`, { template_id: template.id, variables: { who: bad } })],
+      ] as const;
+      for (const [what, response] of attempts) {
+        expect(response.status, `${what} ${JSON.stringify(bad)} → ${JSON.stringify(response.body)}`).toBe(400);
+        expect(response.body.error.code).toBe('invalid_request');
+        expect(response.body.error.message).toMatch(/must not contain U\+0000 or unpaired surrogates/);
+      }
+    }
+    const search = await owner.get(`${base}/search?q=${encodeURIComponent('a\u0000b')}`);
+    expect(search.status, JSON.stringify(search.body)).toBe(400);
+    expect(search.body.error.message).toMatch(/q: must not contain U\+0000/);
+    await owner.delete(`${base}/templates/${template.id}`);
+    expect(await snapshot()).toEqual(before);
+  });
 
   it('refuses malformed Telegram updates with 400 and stores nothing', async () => {
     const before = await snapshot();

@@ -11,9 +11,10 @@ import { SERVICE_SCOPE } from '../../lib/auth/principal.js';
 import { markChatDeleted } from '../../lib/channels/chat-store.js';
 import { markChannelMetadataDeleted } from '../../lib/channels/metadata-store.js';
 import { getConfig } from '../../lib/config.js';
-import { bucketOf } from '../../lib/ids/snowflake.js';
+import { bucketOf, encodeSnowflake } from '../../lib/ids/snowflake.js';
 import { purgeChannel, purgesInProgress } from '../../lib/use-cases/channel-purge.js';
-import { useLocalApi, type ApiClient } from '../support/api.js';
+import { persistMessage } from '../../lib/use-cases/messages.js';
+import { useLocalApi, type ApiClient, channelOf, postMessage } from '../support/api.js';
 import { withCql, withPg } from '../support/stores.js';
 import { deliverTo, linkedChannel, randomChatId, textMessage, update } from '../support/telegram.js';
 
@@ -21,17 +22,7 @@ const api = useLocalApi();
 const service = () => api.user({ scope: SERVICE_SCOPE });
 const table: readonly Route[] = routes;
 
-async function channelOf(owner: ApiClient, name = 'room'): Promise<string> {
-  const created = await owner.post('/channels', { name });
-  expect(created.status).toBe(201);
-  return created.body.id as string;
-}
 
-async function post(client: ApiClient, channelId: string, body: Record<string, unknown>): Promise<string> {
-  const created = await client.post(`/channels/${channelId}/messages`, body);
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  return created.body.id as string;
-}
 
 /** Every page of a paged route, following next_cursor. */
 async function allPages<T>(client: ApiClient, path: string, key: string, limit: number): Promise<{ items: T[]; pages: number }> {
@@ -55,8 +46,10 @@ describe('GET /channels', () => {
     const user = await api.user();
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) ids.push(await channelOf(user, `c${i}`));
-    // Creation order is the activity order until a message moves a channel to the top.
-    await post(user, ids[2]!, { content: 'wake up' });
+    // Creation order is the activity order until a message moves a channel to the top. The bump is coalesced
+    // (written only when the stored activity is over a second older), so the message comes a second later.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await postMessage(user, ids[2]!, { content: 'wake up' });
     const expected = [ids[2]!, ...ids.filter((id) => id !== ids[2]).reverse()];
     const { items, pages } = await allPages<{ id: string }>(user, '/channels', 'channels', 3);
     expect(pages).toBe(3);
@@ -70,9 +63,9 @@ describe('GET /channels', () => {
     const quiet = await channelOf(owner, 'quiet');
     const busy = await channelOf(owner, 'busy');
     for (const id of [quiet, busy]) expect((await owner.put(`/channels/${id}/members/${reader.userId}`)).status).toBe(204);
-    const first = await post(owner, busy, { content: 'one' });
-    await post(owner, busy, { content: 'two, @reader', mentions: [reader.userId] });
-    await post(owner, busy, { content: 'three, @reader again', mentions: [reader.userId] });
+    const first = await postMessage(owner, busy, { content: 'one' });
+    await postMessage(owner, busy, { content: 'two, @reader', mentions: [reader.userId] });
+    await postMessage(owner, busy, { content: 'three, @reader again', mentions: [reader.userId] });
 
     const before = (await reader.get('/channels')).body.channels as any[];
     expect(before.map((channel) => channel.id)).toEqual([busy, quiet]);
@@ -110,6 +103,88 @@ describe('GET /channels', () => {
       expect(response.body.error.code).toBe('invalid_request');
     }
     expect((await other.get('/channels')).body).toEqual({ channels: [], next_cursor: null });
+  });
+});
+
+/**
+ * Messages written through persistMessage (the create path's own write: row, bucket index, last message id,
+ * mention rows) at past times, so that they fall in the buckets a test chooses. `at(i)` gives the i-th message's
+ * time; `mentions(i)` whom it mentions. Returns the ids, oldest first.
+ */
+async function seedHistory(channelId: string, authorId: string, count: number, at: (i: number) => number, mentions: (i: number) => string[] = () => []): Promise<string[]> {
+  const ids = Array.from({ length: count }, (_, i) => encodeSnowflake(at(i), 1000, i % 4096));
+  for (let next = 0; next < count; next += 32) {
+    await Promise.all(
+      ids.slice(next, next + 32).map((id, offset) => {
+        const i = next + offset;
+        const mentioned = mentions(i);
+        return persistMessage({ channelId, id, authorId, content: `history ${i}`, editedAt: null, replyToId: null, source: 'app', telegram: null, deleted: false, ...(mentioned.length > 0 ? { mentions: mentioned } : {}) });
+      }),
+    );
+  }
+  return ids.map(String);
+}
+
+const DAY = 86_400_000;
+const listed = async (client: ApiClient, channelId: string) => ((await client.get('/channels?limit=100')).body.channels as any[]).find((channel) => channel.id === channelId);
+
+describe('GET /channels counts beyond one bucket and up to the cap', () => {
+  it('caps unread (unread_capped) and mention counts at 1000 for a reader who never read 1,100 messages over several buckets', async () => {
+    const owner = await api.user();
+    const reader = await api.user();
+    const channelId = await channelOf(owner, 'flood');
+    expect((await owner.put(`/channels/${channelId}/members/${reader.userId}`)).status).toBe(204);
+    const start = Date.now() - 35 * DAY;
+    const ids = await seedHistory(channelId, owner.userId, 1100, (i) => start + i * 40 * 60_000, () => [reader.userId]);
+    expect(new Set(ids.map((id) => bucketOf(BigInt(id)))).size).toBeGreaterThanOrEqual(3);
+    expect(await listed(reader, channelId)).toMatchObject({ read_message_id: null, unread_count: 1000, unread_capped: true, mention_count: 1000, last_message_id: ids.at(-1) });
+    // 150 from the end: exact again.
+    expect((await reader.put(`/channels/${channelId}/read-position`, { message_id: ids.at(-151) })).status).toBe(200);
+    expect(await listed(reader, channelId)).toMatchObject({ unread_count: 150, unread_capped: false, mention_count: 150 });
+  });
+
+  it('counts exactly for a reader several buckets behind, deleted messages and their mentions left out', async () => {
+    const owner = await api.user();
+    const reader = await api.user();
+    const channelId = await channelOf(owner, 'behind');
+    expect((await owner.put(`/channels/${channelId}/members/${reader.userId}`)).status).toBe(204);
+    // 60 messages, one every 12 hours: 30 days, four buckets or so; every 7th mentions the reader.
+    const start = Date.now() - 31 * DAY;
+    const ids = await seedHistory(channelId, owner.userId, 60, (i) => start + i * DAY / 2, (i) => (i % 7 === 0 ? [reader.userId] : []));
+    const position = 4; // in the oldest bucket
+    expect(bucketOf(BigInt(ids.at(-1)!)) - bucketOf(BigInt(ids[position]!))).toBeGreaterThanOrEqual(2);
+    expect((await reader.put(`/channels/${channelId}/read-position`, { message_id: ids[position] })).status).toBe(200);
+    // Deleted: two in the oldest unread stretch, one mentioning the reader, and the newest.
+    const deleted = [5, 6, 7, 35, 59];
+    for (const i of deleted) expect((await owner.delete(`/channels/${channelId}/messages/${ids[i]}`)).status).toBe(204);
+    const unread = ids.map((_, i) => i).filter((i) => i > position && !deleted.includes(i));
+    const mentioned = unread.filter((i) => i % 7 === 0);
+    expect(await listed(reader, channelId)).toMatchObject({ read_message_id: ids[position], unread_count: unread.length, unread_capped: false, mention_count: mentioned.length });
+    // GET read-position counts the same way.
+    expect((await reader.get(`/channels/${channelId}/read-position`)).body).toMatchObject({ unread_count: unread.length, unread_capped: false });
+  });
+
+  it('is exact, not capped, when deleted rows make a bucket hold more rows than the cap but fewer live messages', async () => {
+    const owner = await api.user();
+    const channelId = await channelOf(owner, 'sparse');
+    const bucketStart = (bucketOf(encodeSnowflake(Date.now(), 0, 0)) - 1) * 10 * DAY + Date.UTC(2024, 0, 1);
+    const ids = await seedHistory(channelId, owner.userId, 1005, (i) => bucketStart + DAY + i * 1000);
+    expect(new Set(ids.map((id) => bucketOf(BigInt(id)))).size).toBe(1);
+    const doomed = ids.slice(-10).map(String);
+    expect((await owner.post(`/channels/${channelId}/messages/bulk-delete`, { message_ids: doomed })).status).toBe(204);
+    expect(await listed(owner, channelId)).toMatchObject({ unread_count: 995, unread_capped: false });
+  });
+
+  it('clears a mention when the read position moves past it', async () => {
+    const owner = await api.user();
+    const reader = await api.user();
+    const channelId = await channelOf(owner, 'ping');
+    expect((await owner.put(`/channels/${channelId}/members/${reader.userId}`)).status).toBe(204);
+    await postMessage(owner, channelId, { content: 'hey @reader', mentions: [reader.userId] });
+    const latest = await postMessage(owner, channelId, { content: 'anyone?' });
+    expect(await listed(reader, channelId)).toMatchObject({ unread_count: 2, mention_count: 1 });
+    expect((await reader.put(`/channels/${channelId}/read-position`, { message_id: latest })).status).toBe(200);
+    expect(await listed(reader, channelId)).toMatchObject({ read_message_id: latest, unread_count: 0, unread_capped: false, mention_count: 0 });
   });
 });
 
@@ -219,7 +294,7 @@ describe('DELETE /channels/{id}', () => {
     const operator = await service();
     const id = await channelOf(owner);
     await owner.put(`/channels/${id}/members/${member.userId}`);
-    const messageId = await post(owner, id, { content: 'soon gone' });
+    const messageId = await postMessage(owner, id, { content: 'soon gone' });
     expect((await member.delete(`/channels/${id}`)).status).toBe(403);
     expect((await owner.delete(`/channels/${randomUUID()}`)).status).toBe(404);
     expect((await owner.delete(`/channels/${id}`)).status).toBe(204);
@@ -261,8 +336,8 @@ async function populatedChannel(): Promise<{ owner: ApiClient; member: ApiClient
   for (const [index, telegramId] of telegramIds.entries()) {
     expect((await deliverTo(api, update('message', textMessage(chatId, telegramId, `history ${telegramId}`, { date: dates[index]! })))).status).toBe(200);
   }
-  const parent = await post(owner, channelId, { content: 'searchable parent words' });
-  const reply = await post(member, channelId, { content: 'reply to it', reply_to_id: parent, mentions: [owner.userId] });
+  const parent = await postMessage(owner, channelId, { content: 'searchable parent words' });
+  const reply = await postMessage(member, channelId, { content: 'reply to it', reply_to_id: parent, mentions: [owner.userId] });
   await owner.put(`/channels/${channelId}/messages/${parent}/reactions/${encodeURIComponent('👍')}`);
   await member.put(`/channels/${channelId}/messages/${reply}/reactions/${encodeURIComponent('🎉')}`);
   await owner.put(`/channels/${channelId}/pins/${parent}`);
@@ -330,7 +405,7 @@ describe('the purge of a deleted channel', () => {
     expect((await leftovers(channel)).messages).toBe(5);
 
     // Marked as DELETE marks it, then purged by hand so that it can be stopped after two buckets.
-    expect(await markChatDeleted(channel.channelId)).toBe(true);
+    expect(await markChatDeleted(channel.channelId)).toEqual({ releasedTelegramChatId: channel.chatId });
     await markChannelMetadataDeleted(channel.channelId, new Date());
     expect((await channel.owner.get(`/channels/${channel.channelId}`)).status).toBe(404);
     let asked = 0;

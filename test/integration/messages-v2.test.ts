@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SERVICE_SCOPE } from '../../lib/auth/principal.js';
-import { countMentionsAfter } from '../../lib/mentions/store.js';
+import { countMentionsAfter, recordMentions } from '../../lib/mentions/store.js';
+import { getMessageRecord, updateContent } from '../../lib/messages/store.js';
+import { persistMessage } from '../../lib/use-cases/messages.js';
 import { adjustReplyCount } from '../../lib/messages/replies.js';
 import { Budget } from '../../lib/use-cases/reconciler/budget.js';
 import { repairReplyCountDrift } from '../../lib/use-cases/reconciler/replies.js';
@@ -68,6 +70,37 @@ describe('mentions', () => {
     expect(await countMentionsAfter(channelId, ada.userId, null, 100)).toEqual({ count: 0, capped: false });
   });
 
+  it('writes mention rows only once the message row is written: a failed message write counts no mention', async () => {
+    const { members, channelId } = await channelWith(1);
+    const [ada] = members as [ApiClient];
+    // The message write fails (an author id Scylla cannot take); its mention must not be counted.
+    const broken = {
+      channelId, id: 4_000_000_000_000_000n + BigInt(Math.floor(Math.random() * 1e9)), authorId: 'not-a-uuid', content: 'never stored', editedAt: null, replyToId: null,
+      source: 'app' as const, telegram: null, deleted: false, mentions: [ada.userId], attachments: [],
+    };
+    await expect(persistMessage(broken)).rejects.toThrow();
+    expect(await getMessageRecord(channelId, broken.id)).toBeUndefined();
+    expect(await countMentionsAfter(channelId, ada.userId, null, 100)).toEqual({ count: 0, capped: false });
+  });
+
+  it('an edit that lost to a later concurrent edit leaves no mention row the message does not name', async () => {
+    const { owner, members, channelId } = await channelWith(2);
+    const [ada, bob] = members as [ApiClient, ApiClient];
+    const created = await owner.post(`/channels/${channelId}/messages`, { content: 'who?' });
+    const id = BigInt(created.body.id);
+    // A concurrent edit naming bob, later than the PATCH below (its write timestamp is ahead), lands first: its
+    // message row and mention row are written with its own timestamp, as an edit writes them.
+    const later = (Date.now() + 60_000) * 1000;
+    await updateContent(channelId, id, { content: 'who? @bob', editedAt: new Date(later / 1000), mentions: [bob.userId] }, later);
+    await recordMentions(channelId, id, [bob.userId], later);
+    // This edit names ada instead; it loses the message row to the later edit.
+    expect((await owner.patch(`/channels/${channelId}/messages/${created.body.id}`, { mentions: [ada.userId] })).status).toBe(200);
+    expect((await owner.get(`/channels/${channelId}/messages/${created.body.id}`)).body.mentions).toEqual([bob.userId]);
+    // So bob's mention stays (this edit's removal is older than the later edit's write) and ada's is withdrawn.
+    expect(await countMentionsAfter(channelId, bob.userId, null, 100)).toEqual({ count: 1, capped: false });
+    expect(await countMentionsAfter(channelId, ada.userId, null, 100)).toEqual({ count: 0, capped: false });
+  });
+
   it('refuses mentions of non-members, more than 50, and malformed ids', async () => {
     const { owner, members, channelId } = await channelWith(1);
     const stranger = await api.user();
@@ -110,6 +143,17 @@ describe('attachments', () => {
     expect((await post([{ ...attachment(1), size: -1 }])).status).toBe(400);
     expect((await post([{ ...attachment(1), extra: true }])).status).toBe(400);
     expect((await post(Array.from({ length: 10 }, (_, index) => attachment(index)))).status).toBe(201);
+  });
+
+  it('stores an attachment url normalised, so every response matches the response schema', async () => {
+    const { owner, channelId } = await channelWith(0);
+    const created = await owner.post(`/channels/${channelId}/messages`, {
+      content: 'spaced',
+      attachments: [{ ...attachment(1), url: 'https://CDN.example.com/a b/c\u00e9.png?x=1 2' }],
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.attachments[0].url).toBe('https://cdn.example.com/a%20b/c%C3%A9.png?x=1%202');
+    expect((await owner.get(`/channels/${channelId}/messages/${created.body.id}`)).body.attachments[0].url).toBe('https://cdn.example.com/a%20b/c%C3%A9.png?x=1%202');
   });
 });
 
@@ -273,6 +317,17 @@ describe('templates in create-message', () => {
     expect((await owner.post(`/channels/${channelId}/messages`, { content: 'x', template_id: template.body.id, variables: {} })).status).toBe(400);
     expect((await owner.post(`/channels/${channelId}/messages`, { variables: { name: 'x' } })).status).toBe(400);
     expect((await owner.post(`/channels/${channelId}/messages`, {})).status).toBe(400);
+  });
+
+  it('answers 400 unknown_template for a template_id the channel does not have (a 404 would read as a missing channel)', async () => {
+    const { owner, channelId } = await channelWith(0);
+    const other = (await owner.post('/channels', { name: 'other' })).body.id;
+    const foreign = (await owner.post(`/channels/${other}/templates`, { name: 't', content: 'x' })).body.id;
+    for (const templateId of [foreign, '2f1c0000-0000-4000-8000-000000000000']) {
+      const response = await owner.post(`/channels/${channelId}/messages`, { template_id: templateId, variables: {} });
+      expect(response.status).toBe(400);
+      expect(response.body.error.code).toBe('unknown_template');
+    }
   });
 });
 

@@ -4,12 +4,16 @@
  */
 import cassandra from 'cassandra-driver';
 import type { Context } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getConfig, loadConfig } from '../../lib/config.js';
 import { closePostgres } from '../../lib/postgres/pool.js';
 import { countReactionRows, reactionCounts } from '../../lib/reactions/store.js';
 import { acquireRunLock, releaseRunLock } from '../../lib/reconciler/store.js';
-import { backlogSize } from '../../lib/search/backlog.js';
+import { nextMessageId } from '../../lib/ids/worker-lease.js';
+import type { MessageRecord } from '../../lib/messages/model.js';
+import { insertMessage } from '../../lib/messages/store.js';
+import { BACKLOG_SHARDS, backlogBatch, backlogSize, deadLetters, enqueueIndexing } from '../../lib/search/backlog.js';
+import { reindex } from '../../lib/search/indexer.js';
 import { read, write } from '../../lib/scylla/execute.js';
 import { readSyncState } from '../../lib/telegram/sync-state-store.js';
 import { useLocalApi } from '../support/api.js';
@@ -120,6 +124,67 @@ describe('reconciler', () => {
     expect(await backlogSize()).toBe(0);
     const found = await owner.get(`/channels/${channelId}/search?q=outage`);
     expect(found.body.messages.map((m: { content: string }) => m.content)).toEqual(['written during the outage']);
+  });
+
+  it('sets aside a backlog entry that can never be applied, counts it, and applies the entries behind it', async () => {
+    const owner = await api.user();
+    const channelId = (await owner.post('/channels', { name: 'dead letters' })).body.id;
+    // Written with the store, bypassing the API (which refuses U+0000): content PostgreSQL will never take.
+    const record = (id: bigint, content: string): MessageRecord => ({
+      channelId, id, authorId: owner.userId, content, editedAt: null, replyToId: null, source: 'app', telegram: null, deleted: false, mentions: [], attachments: [],
+    });
+    const bad = record(await nextMessageId(), 'poison \u0000 pill');
+    const behind = record(bad.id + BigInt(BACKLOG_SHARDS), 'queued behind the poison'); // the same shard, after it
+    await insertMessage(bad);
+    await insertMessage(behind);
+    await enqueueIndexing(channelId, bad.id, 'index');
+    await enqueueIndexing(channelId, behind.id, 'index');
+    const shard = Number(bad.id % BigInt(BACKLOG_SHARDS));
+
+    const metricsEnabled = process.env.METRICS_ENABLED;
+    process.env.METRICS_ENABLED = 'true';
+    loadConfig();
+    const emf: string[] = [];
+    const stdoutWrite = process.stdout.write.bind(process.stdout);
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      const text = String(chunk);
+      if (text.includes('"_aws"')) emf.push(...text.split('\n').filter(Boolean));
+      else return (stdoutWrite as (...args: unknown[]) => boolean)(chunk, ...rest);
+      return true;
+    });
+    let report;
+    try {
+      report = await reconcile({}, context);
+    } finally {
+      spy.mockRestore();
+      if (metricsEnabled === undefined) delete process.env.METRICS_ENABLED;
+      else process.env.METRICS_ENABLED = metricsEnabled;
+      loadConfig();
+    }
+    expect(report.failures).toEqual([]);
+    expect(report.searchBacklog).toMatchObject({ complete: true });
+    expect(report.searchBacklog!.deadLettered).toBeGreaterThanOrEqual(1);
+    const counted = emf
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => 'SearchBacklogDeadLettered' in line && line.route === 'reconcile')
+      .reduce((sum, line) => sum + Number(line.SearchBacklogDeadLettered), 0);
+    expect(counted).toBeGreaterThanOrEqual(1);
+
+    const remaining = await backlogBatch(shard, 10_000);
+    expect(remaining.filter((entry) => entry.channelId === channelId)).toEqual([]);
+    const setAside = (await deadLetters(shard, 10_000)).filter((entry) => entry.channelId === channelId);
+    expect(setAside).toHaveLength(1);
+    expect(setAside[0]).toMatchObject({ messageId: bad.id, operation: 'index', error: expect.stringMatching(/\S/) });
+    const found = await owner.get(`/channels/${channelId}/search?q=poison`);
+    expect(found.body.messages.map((m: { id: string }) => m.id)).toEqual([behind.id.toString()]);
+
+    // Written at once (not through the backlog), the same refusal is set aside directly and never queued.
+    const direct = record(await nextMessageId(), 'direct \u0000 refusal');
+    await insertMessage(direct);
+    await reindex(direct);
+    const directShard = Number(direct.id % BigInt(BACKLOG_SHARDS));
+    expect((await backlogBatch(directShard, 10_000)).filter((entry) => entry.messageId === direct.id)).toEqual([]);
+    expect((await deadLetters(directShard, 10_000)).filter((entry) => entry.messageId === direct.id)).toHaveLength(1);
   });
 
   it('runs once when two start at the same time', async () => {

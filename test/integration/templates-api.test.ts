@@ -189,14 +189,14 @@ describe('message templates through the local server', () => {
     expect((await owner.get(`/channels/${randomUUID()}/templates`)).status).toBe(404);
   });
 
-  it('answers 404 for a template of another channel, even to a member of both', async () => {
+  it('answers 404 for a template of another channel, even to a member of both (400 unknown_template when create-message names it)', async () => {
     const owner = await api.user();
     const channelA = await channelWith(owner);
     const channelB = await channelWith(owner);
     const template = (await owner.post(`/channels/${channelA}/templates`, { name: 'a', content: 'x' })).body;
     expect((await owner.patch(`/channels/${channelB}/templates/${template.id}`, { name: 'b' })).status).toBe(404);
     expect((await owner.delete(`/channels/${channelB}/templates/${template.id}`)).status).toBe(404);
-    await expect(renderTemplate(asPrincipal(owner), channelB, template.id, {})).rejects.toMatchObject({ status: 404 });
+    await expect(renderTemplate(asPrincipal(owner), channelB, template.id, {})).rejects.toMatchObject({ status: 400, code: 'unknown_template' });
     expect((await owner.get(`/channels/${channelA}/templates`)).body.templates).toHaveLength(1);
   });
 
@@ -243,7 +243,7 @@ describe('message templates through the local server', () => {
     await expect(renderTemplate(principal, channelId, blank.id, { v: 'a\u0000' })).rejects.toMatchObject({ code: 'invalid_rendered_content' });
 
     await expect(renderTemplate(asPrincipal(stranger), channelId, template.id, { id: '1', who: '2' })).rejects.toMatchObject({ status: 403 });
-    await expect(renderTemplate(principal, channelId, randomUUID(), {})).rejects.toMatchObject({ status: 404 });
+    await expect(renderTemplate(principal, channelId, randomUUID(), {})).rejects.toMatchObject({ status: 400, code: 'unknown_template' });
     await expect(renderTemplate({ userId: stranger.userId, isService: true }, channelId, template.id, { id: '1', who: '2' })).resolves.toBe('Order 1 for 2: 1');
   });
 });

@@ -1,6 +1,6 @@
 /** Drives the local server (the same handlers and route table as the Lambdas) over real HTTP. */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { mintToken } from '../../infra/local/jwt.js';
 import { startApiServer, type ApiServer } from '../../infra/local/server.js';
 import { checkHttpResponse } from './openapi-check.js';
@@ -83,4 +83,18 @@ export function useLocalApi() {
       return new ApiClient(baseUrl, token, '');
     },
   };
+}
+
+/** A new channel owned by `owner`; its id. */
+export async function channelOf(owner: ApiClient, name = 'room'): Promise<string> {
+  const created = await owner.post<{ id: string }>('/channels', { name });
+  expect(created.status).toBe(201);
+  return created.body.id;
+}
+
+/** Posts a message expecting 201; its id. */
+export async function postMessage(client: ApiClient, channelId: string, body: Record<string, unknown>): Promise<string> {
+  const created = await client.post<{ id: string }>(`/channels/${channelId}/messages`, body);
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  return created.body.id;
 }

@@ -12,6 +12,8 @@ Object.assign(process.env, inject('stores'), {
   TELEGRAM_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
   // The reconciler waits this long to confirm a drift before repairing it; tests need no more.
   RECONCILER_SETTLE_MS: '200',
+  // A deleted channel's purge waits this long (120 s by default, for writes in flight); tests need none.
+  PURGE_DELAY_SECONDS: '0',
   LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'ERROR',
   // Suites hammer writes from one user; the limit itself is tested with its own low setting.
   RATE_LIMIT_WRITES: '100000',

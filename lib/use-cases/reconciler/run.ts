@@ -10,6 +10,7 @@ import { acquireRunLock, releaseRunLock } from '../../reconciler/store.js';
 import { backlogSize } from '../../search/backlog.js';
 import { Budget } from './budget.js';
 import { repairReactionDrift } from './reactions.js';
+import { sweepUnfinishedPurges, type PurgeSweepReport } from './purges.js';
 import { repairReplyCountDrift } from './replies.js';
 import { drainSearchBacklog } from './search-backlog.js';
 import { reconcileLinkedChannels, recordWebhookHealth, type ChannelReport } from './telegram.js';
@@ -19,9 +20,10 @@ export interface ReconcileReport {
   webhook?: { pending: number; lastError: string | null } | { error: string };
   channels?: ChannelReport[];
   channelsComplete?: boolean;
-  searchBacklog?: { applied: number; complete: boolean; error?: string; waiting?: number };
+  searchBacklog?: { applied: number; deadLettered: number; complete: boolean; error?: string; waiting?: number };
   reactions?: { checked: number; repaired: number; complete: boolean };
   replies?: { checked: number; repaired: number; complete: boolean };
+  purges?: PurgeSweepReport;
   /** Tasks that threw, with their error messages. */
   failures?: { task: string; error: string }[];
 }
@@ -68,6 +70,9 @@ export async function runReconciler(remainingMs: number, lockSeconds: number): P
     });
     await task('replies', async () => {
       report.replies = await repairReplyCountDrift(budget, config.reconcilerSettleMs);
+    });
+    await task('purges', async () => {
+      report.purges = await sweepUnfinishedPurges(budget);
     });
     return report;
   } finally {

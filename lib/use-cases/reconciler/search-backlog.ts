@@ -1,7 +1,14 @@
-/** Applies queued search-index work once PostgreSQL answers again; stops at the first store failure. */
+/**
+ * Applies queued search-index work once PostgreSQL answers again; stops at the first store failure. An entry
+ * that fails for any other reason (PostgreSQL refused the data: it can never succeed) is set aside in the dead
+ * letters with its error and counted (SearchBacklogDeadLettered), and the drain goes on with the entries
+ * behind it instead of stopping its shard on it every run.
+ */
 import { StoreUnavailableError } from '../../errors.js';
+import { log } from '../../log.js';
 import { getMessageRecord } from '../../messages/store.js';
-import { BACKLOG_SHARDS, backlogBatch, removeBacklogEntry } from '../../search/backlog.js';
+import { countMetric, METRIC } from '../../observability/metrics.js';
+import { BACKLOG_SHARDS, backlogBatch, removeBacklogEntry, setAsideBacklogEntry } from '../../search/backlog.js';
 import { indexMessage, unindexMessage } from '../../search/index-store.js';
 import type { Budget } from './budget.js';
 
@@ -15,19 +22,37 @@ async function applyBacklogEntry(channelId: string, messageId: bigint): Promise<
   else await unindexMessage(channelId, messageId);
 }
 
-export async function drainSearchBacklog(budget: Budget): Promise<{ applied: number; complete: boolean; error?: string }> {
+export interface DrainReport {
+  applied: number;
+  /** Entries set aside in the dead letters this run. */
+  deadLettered: number;
+  complete: boolean;
+  error?: string;
+}
+
+export async function drainSearchBacklog(budget: Budget): Promise<DrainReport> {
   let applied = 0;
+  let deadLettered = 0;
   for (let shard = 0; shard < BACKLOG_SHARDS; shard++) {
     for (;;) {
       const batch = await backlogBatch(shard, 100);
       if (batch.length === 0) break;
       for (const entry of batch) {
-        if (budget.exhausted()) return { applied, complete: false };
+        if (budget.exhausted()) return { applied, deadLettered, complete: false };
         try {
           await applyBacklogEntry(entry.channelId, entry.messageId);
         } catch (error) {
-          if (error instanceof StoreUnavailableError) return { applied, complete: false, error: error.detail };
-          throw error;
+          if (error instanceof StoreUnavailableError) return { applied, deadLettered, complete: false, error: error.detail };
+          log().error('search backlog entry can never be applied; set aside in the dead letters', {
+            channelId: entry.channelId,
+            messageId: entry.messageId.toString(),
+            operation: entry.operation,
+            error: error as Error,
+          });
+          await setAsideBacklogEntry(entry, (error as Error).message);
+          countMetric(METRIC.searchBacklogDeadLettered);
+          deadLettered += 1;
+          continue;
         }
         // Only after the index took it: an interrupted drain repeats the entry, never loses it.
         await removeBacklogEntry(entry);
@@ -35,5 +60,5 @@ export async function drainSearchBacklog(budget: Budget): Promise<{ applied: num
       }
     }
   }
-  return { applied, complete: true };
+  return { applied, deadLettered, complete: true };
 }
