@@ -23,6 +23,7 @@ const FEATURES = [
   'reconciler',
   'health',
   'templates',
+  'changes',
 ];
 
 /**

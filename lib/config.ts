@@ -115,6 +115,8 @@ const envSchema = z
     TELEGRAM_HISTORY_URL: z.optional(url(['http:', 'https:'])),
     TELEGRAM_HISTORY_TOKEN: optionalText,
     RECONCILER_SETTLE_MS: integer(2000, 0, 60_000),
+    CHANGES_CLOCK_SKEW_MS: integer(1000, 0, 60_000),
+    CHANGES_WRITE_DEADLINE_MS: integer(1000, 50, 60_000),
     PURGE_QUEUE_URL: z.optional(url(['https:', 'http:'])),
     PURGE_DELAY_SECONDS: integer(120, 0, 900),
     RATE_LIMIT_WRITES: integer(60, 1, 1_000_000),
@@ -175,6 +177,12 @@ export interface Config {
   };
   /** How long the reconciler watches a suspected counter drift before repairing it (see reconciler). */
   reconcilerSettleMs: number;
+  /**
+   * The changes feed's settle window is their sum (README, "The changes feed"): the largest difference between
+   * two containers' clocks, and the longest a change's write may take from its id being minted to its
+   * acknowledgement (the write is abandoned after it, and a later acknowledgement is counted as late).
+   */
+  changes: { clockSkewMs: number; writeDeadlineMs: number };
   /** The SQS queue of channel purges; unset (locally): a deleted channel is purged in-process, in the background. */
   purgeQueueUrl?: string;
   /**
@@ -238,6 +246,7 @@ function toConfig(env: Env): Config {
       historyToken: env.TELEGRAM_HISTORY_TOKEN,
     },
     reconcilerSettleMs: env.RECONCILER_SETTLE_MS,
+    changes: { clockSkewMs: env.CHANGES_CLOCK_SKEW_MS, writeDeadlineMs: env.CHANGES_WRITE_DEADLINE_MS },
     purgeQueueUrl: env.PURGE_QUEUE_URL,
     purgeDelaySeconds: env.PURGE_DELAY_SECONDS,
     rateLimit: { writes: env.RATE_LIMIT_WRITES, windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS },

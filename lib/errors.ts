@@ -45,6 +45,13 @@ export class ConflictError extends AppError {
   }
 }
 
+/** What the request points at existed once and is gone for good (a feed cursor past its retention). */
+export class GoneError extends AppError {
+  constructor(message: string, code: string) {
+    super(410, code, message);
+  }
+}
+
 export class PayloadTooLargeError extends AppError {
   constructor(limitBytes: number) {
     super(413, 'payload_too_large', `The request body exceeds ${limitBytes} bytes`);

@@ -75,7 +75,7 @@ export function nodeAddress(index: number): string {
   return `127.0.0.${index}`;
 }
 
-function nodeDir(cluster: string, index: number): string {
+export function nodeDir(cluster: string, index: number): string {
   return join(localStoreDir, cluster, `node${index}`);
 }
 
@@ -197,7 +197,11 @@ export function runningPid(cluster: string, index: number): number | undefined {
 
 function logTail(cluster: string, index: number, lines = 40): string {
   if (!existsSync(logFile(cluster, index))) return '(no log written)';
-  return readFileSync(logFile(cluster, index), 'utf8').split('\n').slice(-lines).join('\n');
+  const all = readFileSync(logFile(cluster, index), 'utf8').split('\n');
+  // A node that fails start-up logs its reason once, then pages of shutdown flushes: put the reason first.
+  const firstError = all.findIndex((line) => /^ERROR\b/.test(line) || /Exception:/.test(line));
+  const reason = firstError >= 0 ? `${all.slice(firstError, firstError + 12).join('\n')}\n…\n` : '';
+  return reason + all.slice(-lines).join('\n');
 }
 
 export interface StartOptions {
@@ -239,6 +243,9 @@ export async function startNode(spec: NodeSpec, options: StartOptions = {}): Pro
     '-Dcassandra-foreground=yes',
     '-Dcassandra.skip_wait_for_gossip_to_settle=0',
     `-Dcassandra.ring_delay_ms=${spec.seeds.length > 1 ? 5000 : 1000}`,
+    // Nodes are started one after the other; the seed's gossip view of the previous joiner can lag its CQL
+    // port by a moment, and with the strict check that lag refuses the next bootstrap (exit code 3).
+    '-Dcassandra.consistent.rangemovement=false',
     '-Dcassandra.superuser_setup_delay_ms=0',
     // No fsync: this node holds throw-away test data only.
     '-Dcassandra.unsafesystem=true',

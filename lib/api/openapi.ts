@@ -39,6 +39,7 @@ const TAGS: Record<string, string> = {
   typing: 'Ephemeral typing indicators (Redis, 8 s).',
   presence: 'Ephemeral presence (Redis, 60 s unless renewed).',
   templates: 'Reusable message content with {{variable}} placeholders.',
+  changes: 'The changes feed: what changed in a channel since a cursor, to sync after being offline.',
   telegram: 'The Telegram bridge: the Bot API webhook and lookups by Telegram ids.',
   health: 'Probes for load balancers and orchestration; no authentication.',
   docs: 'This document, as JSON and as a page.',

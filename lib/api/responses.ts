@@ -116,6 +116,37 @@ export const webhookAck = z.union([
   z.strictObject({ ok: z.literal(true), status: z.literal('skipped'), reason: z.string() }),
 ]);
 
+const changeFields = {
+  cursor: z.string().check(z.minLength(1), z.meta({ description: 'This change\'s position: pass it as `after` to follow on from it' })),
+  at: timestamp,
+  channel_id: uuid,
+};
+
+/** One change of the changes feed: the type says which fields it carries (API.md, "Changes feed"). */
+export const change = z
+  .union([
+    z.strictObject({ ...changeFields, type: z.enum(['message.created', 'message.updated']), message }),
+    z.strictObject({ ...changeFields, type: z.enum(['message.deleted', 'pin.added', 'pin.removed', 'read_position.updated']), message_id: snowflakeId }),
+    z.strictObject({
+      ...changeFields,
+      type: z.enum(['reaction.added', 'reaction.removed']),
+      message_id: snowflakeId,
+      user_id: z.nullable(uuid).check(z.meta({ description: 'Who reacted; null when the service corrected a drifted count (then only `count` is news)' })),
+      emoji: z.string(),
+      count: count(),
+    }),
+    z.strictObject({ ...changeFields, type: z.literal('channel.updated'), channel }),
+    z.strictObject({ ...changeFields, type: z.literal('channel.deleted') }),
+    z.strictObject({ ...changeFields, type: z.enum(['member.added', 'member.removed']), user_id: uuid }),
+  ])
+  .check(z.meta({ id: 'Change' }));
+
+export const changesPage = z.strictObject({
+  changes: z.array(change),
+  next_cursor: z.string().check(z.minLength(1)),
+  has_more: z.boolean(),
+});
+
 export const healthLive = z.strictObject({ status: z.literal('ok') });
 
 const checkOk = z.strictObject({ status: z.literal('ok'), latency_ms: z.number().check(z.nonnegative()) });

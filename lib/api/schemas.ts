@@ -283,3 +283,11 @@ export const listTemplatesQuery = z.strictObject({
   limit: limit(100, 50),
   cursor: z.optional(z.string().check(z.maxLength(1200))),
 });
+
+// v2: changes feed
+export const listChangesQuery = z.strictObject({
+  after: z.optional(
+    z.string().check(z.minLength(1), z.maxLength(40), z.meta({ description: 'The opaque `next_cursor` (or a change\'s `cursor`) this feed returned' })),
+  ),
+  limit: limit(500, 100),
+});

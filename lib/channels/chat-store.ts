@@ -71,15 +71,19 @@ export async function getChat(chatId: string): Promise<
   };
 }
 
-export async function addParticipant(chatId: string, userId: string): Promise<void> {
-  await pgQuery("INSERT INTO participants (chat_id, user_id, role) VALUES ($1, $2, 'member') ON CONFLICT DO NOTHING", [
+/** True when the user was not a participant before (the caller records the change). */
+export async function addParticipant(chatId: string, userId: string): Promise<boolean> {
+  const { rowCount } = await pgQuery("INSERT INTO participants (chat_id, user_id, role) VALUES ($1, $2, 'member') ON CONFLICT DO NOTHING", [
     chatId,
     userId,
   ]);
+  return (rowCount ?? 0) > 0;
 }
 
-export async function removeParticipant(chatId: string, userId: string): Promise<void> {
-  await pgQuery("DELETE FROM participants WHERE chat_id = $1 AND user_id = $2 AND role <> 'owner'", [chatId, userId]);
+/** True when the user was a participant (not the owner) and is no longer. */
+export async function removeParticipant(chatId: string, userId: string): Promise<boolean> {
+  const { rowCount } = await pgQuery("DELETE FROM participants WHERE chat_id = $1 AND user_id = $2 AND role <> 'owner'", [chatId, userId]);
+  return (rowCount ?? 0) > 0;
 }
 
 /** Every participant of a chat (typing reads check each one's key). */

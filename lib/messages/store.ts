@@ -5,7 +5,7 @@
  */
 import cassandra from 'cassandra-driver';
 import { bucketOf } from '../ids/snowflake.js';
-import { read, write } from '../scylla/execute.js';
+import { read, writeAtomically, type Statement } from '../scylla/execute.js';
 import { toLong } from '../scylla/values.js';
 import type { Attachment, MessageRecord } from './model.js';
 
@@ -87,35 +87,48 @@ export function rowToMessage(channelId: string, row: cassandra.types.Row): Messa
 const indexedBuckets = new Set<string>();
 
 /**
- * Writes the message row and, the first time per container and bucket, its bucket-index entry.
- * `writeTimestampMicros` orders the write against later ones by another clock than now (Telegram's).
+ * What a write of this store may carry along: statements of other stores written in the same logged batch (a
+ * change record), and the driver options (a deadline) of the whole write.
  */
-export async function insertMessage(message: MessageRecord, writeTimestampMicros?: number): Promise<void> {
+export interface WriteAlong {
+  statements?: readonly Statement[];
+  options?: cassandra.QueryOptions;
+}
+
+/**
+ * Writes the message row and, the first time per container and bucket, its bucket-index entry, with whatever
+ * `along` carries, all or none. `writeTimestampMicros` orders the write against later ones by another clock
+ * than now (Telegram's).
+ */
+export async function insertMessage(message: MessageRecord, writeTimestampMicros?: number, along: WriteAlong = {}): Promise<void> {
   const bucket = bucketOf(message.id);
   const indexKey = `${message.channelId}:${bucket}`;
-  const writes: Promise<unknown>[] = [
-    write(writeTimestampMicros === undefined ? STATEMENTS.insert : STATEMENTS.insertAt, [
-      message.channelId,
-      bucket,
-      toLong(message.id),
-      message.authorId,
-      message.content,
-      // `unset` leaves a column out of the write; null would write a tombstone.
-      message.replyToId === null ? unset : toLong(message.replyToId),
-      message.source,
-      message.telegram ? Long.fromNumber(message.telegram.chatId) : unset,
-      message.telegram ? Long.fromNumber(message.telegram.messageId) : unset,
-      message.telegram?.threadId ? Long.fromNumber(message.telegram.threadId) : unset,
-      message.editedAt ?? unset,
-      message.mentions?.length ? message.mentions : unset,
-      message.attachments?.length ? attachmentsToJson(message.attachments) : unset,
-      ...(writeTimestampMicros === undefined ? [] : [Long.fromNumber(writeTimestampMicros)]),
-    ]),
+  const statements: Statement[] = [
+    {
+      query: writeTimestampMicros === undefined ? STATEMENTS.insert : STATEMENTS.insertAt,
+      params: [
+        message.channelId,
+        bucket,
+        toLong(message.id),
+        message.authorId,
+        message.content,
+        // `unset` leaves a column out of the write; null would write a tombstone.
+        message.replyToId === null ? unset : toLong(message.replyToId),
+        message.source,
+        message.telegram ? Long.fromNumber(message.telegram.chatId) : unset,
+        message.telegram ? Long.fromNumber(message.telegram.messageId) : unset,
+        message.telegram?.threadId ? Long.fromNumber(message.telegram.threadId) : unset,
+        message.editedAt ?? unset,
+        message.mentions?.length ? message.mentions : unset,
+        message.attachments?.length ? attachmentsToJson(message.attachments) : unset,
+        ...(writeTimestampMicros === undefined ? [] : [Long.fromNumber(writeTimestampMicros)]),
+      ],
+    },
   ];
-  if (!indexedBuckets.has(indexKey)) {
-    writes.push(write(STATEMENTS.indexBucket, [message.channelId, bucket]).then(() => indexedBuckets.add(indexKey)));
-  }
-  await Promise.all(writes);
+  const indexing = !indexedBuckets.has(indexKey);
+  if (indexing) statements.push({ query: STATEMENTS.indexBucket, params: [message.channelId, bucket] });
+  await writeAtomically([...statements, ...(along.statements ?? [])], along.options);
+  if (indexing) indexedBuckets.add(indexKey);
 }
 
 /** The stored message, deleted ones included (callers decide); undefined when absent. */
@@ -138,7 +151,13 @@ export interface ContentChange {
  * Replaces the content (and the mentions or attachments given); `writeTimestampMicros` as for insertMessage
  * (a Telegram edit lands at its edit time).
  */
-export async function updateContent(channelId: string, id: bigint, change: ContentChange, writeTimestampMicros?: number): Promise<void> {
+export async function updateContent(
+  channelId: string,
+  id: bigint,
+  change: ContentChange,
+  writeTimestampMicros?: number,
+  along: WriteAlong = {},
+): Promise<void> {
   const values = [
     change.content,
     change.editedAt,
@@ -148,10 +167,13 @@ export async function updateContent(channelId: string, id: bigint, change: Conte
     bucketOf(id),
     toLong(id),
   ];
-  if (writeTimestampMicros === undefined) await write(STATEMENTS.edit, values);
-  else await write(STATEMENTS.editAt, [Long.fromNumber(writeTimestampMicros), ...values]);
+  const statement =
+    writeTimestampMicros === undefined
+      ? { query: STATEMENTS.edit, params: values }
+      : { query: STATEMENTS.editAt, params: [Long.fromNumber(writeTimestampMicros), ...values] };
+  await writeAtomically([statement, ...(along.statements ?? [])], along.options);
 }
 
-export async function softDeleteMessage(channelId: string, id: bigint): Promise<void> {
-  await write(STATEMENTS.softDelete, [channelId, bucketOf(id), toLong(id)]);
+export async function softDeleteMessage(channelId: string, id: bigint, along: WriteAlong = {}): Promise<void> {
+  await writeAtomically([{ query: STATEMENTS.softDelete, params: [channelId, bucketOf(id), toLong(id)] }, ...(along.statements ?? [])], along.options);
 }

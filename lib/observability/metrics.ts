@@ -33,6 +33,8 @@ export const METRIC = {
   channelPurgeStep: 'ChannelPurgeStep',
   channelPurged: 'ChannelPurged',
   channelPurgeRetried: 'ChannelPurgeRetried',
+  changeRecorded: 'ChangeRecorded',
+  changeLateWrite: 'ChangeLateWrite',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

@@ -4,6 +4,7 @@
  * concurrent duplicates find the row already in the wanted state and leave the counter alone.
  */
 import cassandra from 'cassandra-driver';
+import { writeConsistency } from '../scylla/client.js';
 import { conditionalWrite, read, readPages, write } from '../scylla/execute.js';
 import { toLong } from '../scylla/values.js';
 
@@ -66,6 +67,20 @@ export async function reactionCounts(channelId: string, messageId: bigint): Prom
     if (count > 0) counts.set(row.get('emoji') as string, count);
   }
   return counts;
+}
+
+/**
+ * One emoji's count, read at the write consistency right after this request moved it, so the count includes
+ * that move (and any other acknowledged before it).
+ */
+export async function reactionCount(channelId: string, messageId: bigint, emoji: string): Promise<number> {
+  const result = await read(
+    'SELECT count FROM message_reaction_counts WHERE channel_id = ? AND message_id = ? AND emoji = ?',
+    [channelId, toLong(messageId), emoji],
+    { consistency: writeConsistency() },
+  );
+  const count = result.first()?.get('count') as cassandra.types.Long | undefined;
+  return Math.max(0, count ? count.toNumber() : 0);
 }
 
 /** The caller's own reactions among `emojis`, in one query. */

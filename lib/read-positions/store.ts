@@ -5,7 +5,7 @@
  */
 import cassandra from 'cassandra-driver';
 import { writeConsistency } from '../scylla/client.js';
-import { read, write } from '../scylla/execute.js';
+import { read, write, writeAtomically, type Statement } from '../scylla/execute.js';
 import { toLong, writeTimestampOf } from '../scylla/values.js';
 
 async function storedPosition(channelId: string, userId: string, consistency?: number): Promise<bigint | null> {
@@ -27,13 +27,27 @@ export function readPosition(channelId: string, userId: string): Promise<bigint 
  * Moves the position to `messageId` unless a newer one is stored, and returns the position now stored, read
  * back at the write consistency so the answer includes this write (and any newer one).
  */
-export async function advancePosition(channelId: string, userId: string, messageId: bigint): Promise<bigint | null> {
-  await write('UPDATE message_read_positions USING TIMESTAMP ? SET message_id = ? WHERE channel_id = ? AND user_id = ?', [
-    writeTimestampOf(messageId),
-    toLong(messageId),
-    channelId,
-    userId,
-  ]);
+export async function advancePosition(
+  channelId: string,
+  userId: string,
+  messageId: bigint,
+  along: { statements?: readonly Statement[]; options?: cassandra.QueryOptions } = {},
+): Promise<bigint | null> {
+  await writeAtomically(
+    [
+      {
+        query: 'UPDATE message_read_positions USING TIMESTAMP ? SET message_id = ? WHERE channel_id = ? AND user_id = ?',
+        params: [writeTimestampOf(messageId), toLong(messageId), channelId, userId],
+      },
+      ...(along.statements ?? []),
+    ],
+    along.options,
+  );
+  return storedPosition(channelId, userId, writeConsistency());
+}
+
+/** The position as stored now, read at the write consistency (before moving it: is it a move at all?). */
+export function currentPosition(channelId: string, userId: string): Promise<bigint | null> {
   return storedPosition(channelId, userId, writeConsistency());
 }
 

@@ -21,6 +21,31 @@ async function run(query: string, params: Params, options: cassandra.QueryOption
   }
 }
 
+/** A statement as a value: a store builds it, a use case decides what it is written together with. */
+export interface Statement {
+  query: string;
+  params: Params;
+}
+
+/**
+ * Writes `statements` all or none: one statement as it is, several as one logged batch (the coordinator
+ * first stores the batch in its batchlog, so a crash midway still applies every statement). Idempotent
+ * statements only: a batch may be replayed.
+ */
+export async function writeAtomically(statements: readonly Statement[], options: cassandra.QueryOptions = {}): Promise<void> {
+  if (statements.length === 1) {
+    await write(statements[0]!.query, statements[0]!.params, options);
+    return;
+  }
+  const client = await getScylla();
+  queryCounter.count += 1;
+  try {
+    await client.batch([...statements], { prepare: true, logged: true, consistency: writeConsistency(), isIdempotent: true, ...options });
+  } catch (error) {
+    throw toStoreError(error);
+  }
+}
+
 export function read(query: string, params: Params, options: cassandra.QueryOptions = {}) {
   return run(query, params, { consistency: readConsistency(), isIdempotent: true, ...options });
 }

@@ -17,6 +17,7 @@ import {
   type ActivityKey,
 } from '../channels/chat-store.js';
 import { forgetReplicatedMember, replicateMember } from '../channels/member-replica.js';
+import { EVERYONE } from '../changes/model.js';
 import {
   getChannelMetadata,
   markChannelMetadataDeleted,
@@ -33,6 +34,7 @@ import { countMentionsAfter } from '../mentions/store.js';
 import { countUnread, type UnreadCount } from '../messages/unread.js';
 import { deletePosition, readPosition } from '../read-positions/store.js';
 import { mapConcurrently } from '../scylla/execute.js';
+import { recordChange } from './changes.js';
 import { requestPurge } from './channel-purge.js';
 
 /**
@@ -82,8 +84,9 @@ async function currentChannel(channelId: string): Promise<ChannelView> {
 export async function addMember(principal: Principal, channelId: string, userId: string): Promise<void> {
   const access = await authorizeChannel(principal, channelId);
   if (!principal.isService && !access.isOwner) throw new ForbiddenError('Only the channel owner may add members');
-  await addParticipant(channelId, userId);
+  const added = await addParticipant(channelId, userId);
   await replicateMember(channelId, userId, 'member');
+  if (added) await recordChange({ channelId, type: 'member.added', audience: EVERYONE, body: { user_id: userId } });
 }
 
 export async function removeMember(principal: Principal, channelId: string, userId: string): Promise<void> {
@@ -92,8 +95,9 @@ export async function removeMember(principal: Principal, channelId: string, user
     throw new ForbiddenError('Only the owner, a service or the member themself may remove a member');
   }
   if (userId === access.ownerId) throw new ConflictError('The owner cannot be removed from the channel');
-  await removeParticipant(channelId, userId);
+  const removed = await removeParticipant(channelId, userId);
   await forgetReplicatedMember(channelId, userId);
+  if (removed) await recordChange({ channelId, type: 'member.removed', audience: EVERYONE, body: { user_id: userId } });
   // A former member's rows go with the membership: the purge of the channel would find them in
   // channel_readers too, but nothing reads them from now on.
   await Promise.all([deletePosition(channelId, userId), purgeMentions(channelId, [userId], 1)]);
@@ -107,11 +111,16 @@ async function requireOwnerOrService(principal: Principal, channelId: string, ac
 /** PATCH: the name in PostgreSQL (the authority), then in channel_metadata. */
 export async function updateChannel(principal: Principal, channelId: string, input: { name?: string | undefined }): Promise<ChannelView> {
   await requireOwnerOrService(principal, channelId, 'change the channel');
-  if (input.name !== undefined) {
-    if (!(await renameChat(channelId, input.name))) throw new NotFoundError('Channel not found');
-    await renameChannelMetadata(channelId, input.name);
-  }
-  return currentChannel(channelId);
+  if (input.name === undefined) return currentChannel(channelId);
+  const before = await getChat(channelId);
+  if (!before) throw new NotFoundError('Channel not found');
+  // The same name again is no change: nothing written, nothing recorded.
+  if (before.name === input.name) return currentChannel(channelId);
+  if (!(await renameChat(channelId, input.name))) throw new NotFoundError('Channel not found');
+  await renameChannelMetadata(channelId, input.name);
+  const channel = await currentChannel(channelId);
+  await recordChange({ channelId, type: 'channel.updated', audience: EVERYONE, body: { channel } });
+  return channel;
 }
 
 /**
@@ -125,6 +134,8 @@ export async function deleteChannel(principal: Principal, channelId: string): Pr
   const marked = await markChatDeleted(channelId);
   if (!marked) throw new NotFoundError('Channel not found');
   await markChannelMetadataDeleted(channelId, new Date());
+  // Followers learn it from the push; the feed itself answers 404 from now on, and its rows expire with their TTL.
+  await recordChange({ channelId, type: 'channel.deleted', audience: EVERYONE, body: {} });
   // This container stops routing the chat at once; others within their 30 s cache, and their ingestion
   // checks channel_metadata's mark (the purge waits longer than that cache).
   if (marked.releasedTelegramChatId !== null) forgetLinkedChat(marked.releasedTelegramChatId);
@@ -135,12 +146,16 @@ export async function deleteChannel(principal: Principal, channelId: string): Pr
 export async function linkChannelToTelegram(principal: Principal, channelId: string, telegramChatId: number): Promise<ChannelView> {
   await authorizeChannel(principal, channelId);
   if (!principal.isService) throw new ForbiddenError('Only a service principal may link a Telegram chat');
+  // Linking the chat already linked is no change: nothing written, nothing recorded.
+  if ((await getChat(channelId))?.telegramChatId === telegramChatId) return currentChannel(channelId);
   // Named before the link, so the purge finds this chat's mappings even after a re-link to another chat.
   await recordChatEverLinked(channelId, telegramChatId);
   if (!(await linkTelegramChat(channelId, telegramChatId))) throw new NotFoundError('Channel not found');
   await setChannelTelegramChat(channelId, telegramChatId);
   forgetLinkedChat(telegramChatId);
-  return currentChannel(channelId);
+  const channel = await currentChannel(channelId);
+  await recordChange({ channelId, type: 'channel.updated', audience: EVERYONE, body: { channel } });
+  return channel;
 }
 
 const encodeCursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');

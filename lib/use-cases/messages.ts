@@ -8,6 +8,7 @@ import { authorizeChannel } from '../channels/access.js';
 import { recordChannelActivity } from '../channels/activity.js';
 import { membersAmong } from '../channels/members-among.js';
 import { advanceLastMessageId } from '../channels/metadata-store.js';
+import { EVERYONE } from '../changes/model.js';
 import { ForbiddenError, InvalidRequestError, NotFoundError } from '../errors.js';
 import { nextMessageId } from '../ids/worker-lease.js';
 import { recordMentions, removeMentions } from '../mentions/store.js';
@@ -19,6 +20,7 @@ import { getMessageRecord, insertMessage, softDeleteMessage, updateContent } fro
 import { listAfter, listAround, listBefore } from '../messages/timeline.js';
 import { deletePin } from '../pins/store.js';
 import { reindex, unindex } from '../search/indexer.js';
+import { commitWithChange, isFreshId } from './changes.js';
 import { renderTemplate } from './templates.js';
 
 export interface CreateMessageInput {
@@ -58,11 +60,19 @@ export async function ensureReplyLinked(message: Pick<MessageRecord, 'channelId'
  * link into its parent's thread, because both are counted without reading the message row (a mention count,
  * a reply count): a counted mention or reply always exists. If the message write fails, the caller gets the
  * error; a last_message_id or index entry left pointing at it is harmless (reads go to the message row) and
- * the client's retry writes the same row. Telegram ingestion stores its messages through here too.
+ * the client's retry writes the same row. Telegram ingestion stores its messages through here too. The
+ * message row and its `message.created` change are one logged batch: a crash loses both or neither.
  */
 export async function persistMessage(message: MessageRecord, writeTimestampMicros?: number): Promise<void> {
   await Promise.all([
-    insertMessage(message, writeTimestampMicros),
+    commitWithChange(
+      { channelId: message.channelId, type: 'message.created', audience: EVERYONE, body: { message: toMessageView(message) } },
+      (change, deadlineMs) => insertMessage(message, writeTimestampMicros, { statements: [change], options: { readTimeout: deadlineMs } }),
+      // An app message's id was minted moments ago and is unique: as the change's id too, a retry completing the
+      // same write (nonce) writes the same change row instead of a second one. A Telegram id is Telegram's
+      // time, and an old id would land behind followers: those get a fresh one.
+      message.source === 'app' && isFreshId(message.id) ? message.id : undefined,
+    ),
     advanceLastMessageId(message.channelId, message.id),
     reindex(message),
     recordChannelActivity(message.channelId, message.id),
@@ -225,8 +235,11 @@ export async function editMessage(
   // same mention row the later edit's wins in whatever order they land.
   const at = editTimestampMicros(editedAt);
   const content = input.content ?? message.content;
-  await updateContent(channelId, messageId, { content, editedAt, mentions }, at);
   const edited: MessageRecord = { ...message, content, editedAt, mentions: mentions ?? message.mentions ?? [] };
+  await commitWithChange(
+    { channelId, type: 'message.updated', audience: EVERYONE, body: { message: toMessageView(edited, replyCount) } },
+    (change, deadlineMs) => updateContent(channelId, messageId, { content, editedAt, mentions }, at, { statements: [change], options: { readTimeout: deadlineMs } }),
+  );
   const work: Promise<void>[] = [reindex(edited)];
   let added: string[] = [];
   if (mentions !== undefined) {
@@ -257,12 +270,15 @@ async function dropMentionsOfALostEdit(channelId: string, messageId: bigint, add
 }
 
 /**
- * Everything a delete does, for a message known to be live: the soft delete, then the search row, the pin,
+ * Everything a delete does, for a message known to be live: the soft delete with its `message.deleted` change
+ * (one logged batch), then the search row, the pin,
  * the mention rows and its place in its parent's thread (whose count moves only if this call removed it).
  */
 async function removeMessage(message: MessageRecord): Promise<void> {
   const { channelId, id } = message;
-  await softDeleteMessage(channelId, id);
+  await commitWithChange({ channelId, type: 'message.deleted', audience: EVERYONE, body: { message_id: id.toString() } }, (change, deadlineMs) =>
+    softDeleteMessage(channelId, id, { statements: [change], options: { readTimeout: deadlineMs } }),
+  );
   await Promise.all([
     unindex(channelId, id),
     deletePin(channelId, id),

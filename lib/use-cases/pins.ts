@@ -4,11 +4,13 @@
  */
 import type { Principal } from '../auth/principal.js';
 import { authorizeChannel } from '../channels/access.js';
+import { EVERYONE } from '../changes/model.js';
 import { ConflictError } from '../errors.js';
 import { requireLiveMessage } from '../messages/live.js';
 import type { MessageRecord, MessageView } from '../messages/model.js';
 import { getMessageRecord } from '../messages/store.js';
-import { deletePin, insertPin, readPins } from '../pins/store.js';
+import { deletePin, insertPin, readPins, removePin } from '../pins/store.js';
+import { recordChange } from './changes.js';
 import { viewsOf } from './messages.js';
 
 export const MAX_PINS = 250;
@@ -21,12 +23,17 @@ export async function pinMessage(principal: Principal, channelId: string, messag
   const existing = await readPins(channelId, PINS_READ);
   if (existing.some((pin) => pin.messageId === messageId)) return;
   if (existing.length >= MAX_PINS) throw new ConflictError(`A channel holds at most ${MAX_PINS} pins; unpin one first`);
-  await insertPin(channelId, messageId, principal.userId);
+  // The conditional insert decides whether this is a change (a racing repeat is not); the change follows it.
+  if (await insertPin(channelId, messageId, principal.userId)) {
+    await recordChange({ channelId, type: 'pin.added', audience: EVERYONE, body: { message_id: messageId.toString() } });
+  }
 }
 
 export async function unpinMessage(principal: Principal, channelId: string, messageId: bigint): Promise<void> {
   await authorizeChannel(principal, channelId);
-  await deletePin(channelId, messageId);
+  if (await removePin(channelId, messageId)) {
+    await recordChange({ channelId, type: 'pin.removed', audience: EVERYONE, body: { message_id: messageId.toString() } });
+  }
 }
 
 export async function listPins(principal: Principal, channelId: string): Promise<MessageView[]> {

@@ -4,7 +4,9 @@ import { authorizeChannel } from '../channels/access.js';
 import { InvalidRequestError } from '../errors.js';
 import { requireLiveMessage } from '../messages/live.js';
 import { isValidReaction } from '../reactions/emoji.js';
-import { addReaction, reactionCounts, reactionsOf, reactionUserIds, removeReaction } from '../reactions/store.js';
+import { recordChange } from './changes.js';
+import { EVERYONE } from '../changes/model.js';
+import { addReaction, reactionCount, reactionCounts, reactionsOf, reactionUserIds, removeReaction } from '../reactions/store.js';
 
 function checkEmoji(emoji: string): void {
   if (!isValidReaction(emoji)) {
@@ -12,18 +14,37 @@ function checkEmoji(emoji: string): void {
   }
 }
 
+/**
+ * The change of a reaction that really moved (a repeat records nothing), with the count after the move. The
+ * conditional write that decides it cannot share a batch with the change (Paxos on one partition), so the
+ * change follows it; the README says what a crash between the two costs.
+ */
+async function recordReactionChange(type: 'reaction.added' | 'reaction.removed', channelId: string, messageId: bigint, emoji: string, userId: string | null): Promise<void> {
+  const count = await reactionCount(channelId, messageId, emoji);
+  await recordChange({ channelId, type, audience: EVERYONE, body: { message_id: messageId.toString(), user_id: userId, emoji, count } });
+}
+
 export async function putReaction(principal: Principal, channelId: string, messageId: bigint, emoji: string): Promise<void> {
   checkEmoji(emoji);
   await authorizeChannel(principal, channelId);
   await requireLiveMessage(channelId, messageId);
-  await addReaction(channelId, messageId, emoji, principal.userId);
+  if (await addReaction(channelId, messageId, emoji, principal.userId)) {
+    await recordReactionChange('reaction.added', channelId, messageId, emoji, principal.userId);
+  }
 }
 
 export async function deleteReaction(principal: Principal, channelId: string, messageId: bigint, emoji: string): Promise<void> {
   checkEmoji(emoji);
   await authorizeChannel(principal, channelId);
   await requireLiveMessage(channelId, messageId);
-  await removeReaction(channelId, messageId, emoji, principal.userId);
+  if (await removeReaction(channelId, messageId, emoji, principal.userId)) {
+    await recordReactionChange('reaction.removed', channelId, messageId, emoji, principal.userId);
+  }
+}
+
+/** The reconciler's repair of a drifted counter changes the count clients see: recorded with no user. */
+export async function recordCounterRepair(channelId: string, messageId: bigint, emoji: string, delta: number): Promise<void> {
+  if (delta !== 0) await recordReactionChange(delta > 0 ? 'reaction.added' : 'reaction.removed', channelId, messageId, emoji, null);
 }
 
 export async function getReactions(

@@ -4,7 +4,8 @@ import { authorizeChannel } from '../channels/access.js';
 import { NotFoundError } from '../errors.js';
 import { getMessageRecord } from '../messages/store.js';
 import { countLiveAfter } from '../messages/timeline.js';
-import { advancePosition, readPosition } from '../read-positions/store.js';
+import { advancePosition, currentPosition, readPosition } from '../read-positions/store.js';
+import { commitWithChange } from './changes.js';
 import { recordReader } from '../read-positions/readers.js';
 
 /** Unread counts stop here (and say so): counting costs a row read per message. */
@@ -16,7 +17,16 @@ export async function setReadPosition(principal: Principal, channelId: string, m
   if (!message) throw new NotFoundError('Message not found');
   // Named in the channel's index before the position exists, so the purge finds it (members who leave, services).
   await recordReader(channelId, principal.userId);
-  const stored = await advancePosition(channelId, principal.userId, messageId);
+  // Positions never move back: one at or past this message already is no change, and records none.
+  const current = await currentPosition(channelId, principal.userId);
+  if (current !== null && current >= messageId) return { message_id: current.toString() };
+  let stored: bigint | null = null;
+  await commitWithChange(
+    { channelId, type: 'read_position.updated', audience: principal.userId, body: { message_id: messageId.toString() } },
+    async (change, deadlineMs) => {
+      stored = await advancePosition(channelId, principal.userId, messageId, { statements: [change], options: { readTimeout: deadlineMs } });
+    },
+  );
   return { message_id: (stored ?? messageId).toString() };
 }
 

@@ -10,6 +10,7 @@ import type { Message, Update } from '@grammyjs/types';
 import type { Principal } from '../auth/principal.js';
 import { authorizeChannel } from '../channels/access.js';
 import { isMarkedDeleted } from '../channels/purge-store.js';
+import { EVERYONE } from '../changes/model.js';
 import { linkedChannel } from '../channels/telegram-links.js';
 import { NotFoundError, UnauthorizedError } from '../errors.js';
 import { bucketOf, snowflakeTime } from '../ids/snowflake.js';
@@ -21,6 +22,7 @@ import { telegramAttachments, telegramContent } from '../telegram/content.js';
 import { isRepresentableDate } from '../telegram/ids.js';
 import { editTimestampMicros, messageOf, sentTimestampMicros, toMessageRecord } from '../telegram/message.js';
 import { claimTelegramMessage, findTelegramMessage, recordIngestion } from '../telegram/store.js';
+import { commitWithChange } from './changes.js';
 import { ensureReplyLinked, persistMessage } from './messages.js';
 
 /** Compares digests, so neither the secret's content nor its length leaks through timing. */
@@ -59,16 +61,29 @@ async function replyTarget(message: Message, channelId: string): Promise<bigint 
   return mapping && mapping.channelId === channelId ? mapping.messageId : null;
 }
 
-/** An edit replaces the content and the attachments (a caption edit, or media replaced by editMessageMedia). */
+/**
+ * An edit replaces the content and the attachments (a caption edit, or media replaced by editMessageMedia),
+ * with its `message.updated` change in the same batch. An edit no newer than the stored one (a redelivery, or
+ * edits arriving out of order) changes nothing and records nothing; neither does an edit of a deleted message.
+ */
 async function applyEdit(record: MessageRecord, editDateSeconds: number): Promise<void> {
-  await updateContent(
-    record.channelId,
-    record.id,
-    { content: record.content, editedAt: new Date(editDateSeconds * 1000), attachments: record.attachments ?? [] },
-    editTimestampMicros(editDateSeconds),
+  const editedAt = new Date(editDateSeconds * 1000);
+  const [current, replyCount] = await Promise.all([getMessageRecord(record.channelId, record.id), replyCountOf(record.channelId, record.id)]);
+  if (!current || current.deleted) return;
+  if (current.editedAt !== null && current.editedAt.getTime() >= editedAt.getTime()) return;
+  const edited: MessageRecord = { ...current, content: record.content, editedAt, attachments: record.attachments ?? [] };
+  await commitWithChange(
+    { channelId: record.channelId, type: 'message.updated', audience: EVERYONE, body: { message: toMessageView(edited, replyCount) } },
+    (change, deadlineMs) =>
+      updateContent(
+        record.channelId,
+        record.id,
+        { content: edited.content, editedAt, attachments: edited.attachments ?? [] },
+        editTimestampMicros(editDateSeconds),
+        { statements: [change], options: { readTimeout: deadlineMs } },
+      ),
   );
-  const stored = await getMessageRecord(record.channelId, record.id);
-  if (stored && !stored.deleted) await reindex(stored);
+  await reindex(edited);
 }
 
 export async function ingestUpdate(update: Update): Promise<IngestOutcome> {

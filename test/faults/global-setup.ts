@@ -2,8 +2,10 @@
  * Brings up a fresh three-node cluster (RF 3) and the other stores for the fault suite, and stops it all at
  * the end. Refuses to run beside another node on 127.0.0.1:9042 (stop it with `npm run store -- stop`).
  */
+import { copyFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { tcpPortOpen, startNode, stopNode } from '../../infra/local/cassandra.js';
+import { nodeDir, tcpPortOpen, startNode, stopNode } from '../../infra/local/cassandra.js';
 import { startUpstashRest } from '../../infra/local/upstash-rest.js';
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, LOCAL_UPSTASH_TOKEN } from '../../infra/local/stores.js';
 import { parseConfig } from '../../lib/config.js';
@@ -20,7 +22,7 @@ export async function setup(project: TestProject): Promise<void> {
   }
   const started = Date.now();
   // One at a time: Cassandra bootstraps a node only while the others are settled.
-  for (const spec of specs) await startNode(spec, { fresh: true, heap: process.env.CASSANDRA_HEAP ?? '768M', log: (line) => console.error(line) });
+  for (const spec of specs) await startJoiningNode(spec);
   upstash = await startUpstashRest({ redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL, token: LOCAL_UPSTASH_TOKEN });
   const env = {
     SCYLLA_CONTACT_POINTS: '127.0.0.1,127.0.0.2,127.0.0.3',
@@ -36,6 +38,33 @@ export async function setup(project: TestProject): Promise<void> {
   console.error(`faults: three-node cluster ready in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   project.provide('stores', env);
   project.provide('workerNamespaces', namespaces);
+}
+
+/**
+ * A joining node on a loaded 2-core machine sometimes gives up its bootstrap (gossip not settled in time):
+ * wipe it and try again, twice at most, so one slow join does not fail the whole suite. A node that fails three
+ * times fails the setup with its log's reason.
+ */
+async function startJoiningNode(spec: (typeof specs)[number]): Promise<void> {
+  const options = { fresh: true, heap: process.env.CASSANDRA_HEAP ?? '768M', log: (line: string) => console.error(line) };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await startNode(spec, options);
+      return;
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      console.error(`faults: node ${spec.index} failed to start (attempt ${attempt}), retrying: ${String(error).split('\n').slice(0, 14).join('\n')}`);
+      await stopNode(FAULT_CLUSTER, spec.index);
+      keepFailedLog(spec.index, attempt);
+      await new Promise((r) => setTimeout(r, 5_000));
+    }
+  }
+}
+
+/** The next attempt starts fresh (its folder wiped): the failed attempt's log is kept beside the folder. */
+function keepFailedLog(index: number, attempt: number): void {
+  const log = join(nodeDir(FAULT_CLUSTER, index), 'logs', 'system.log');
+  if (existsSync(log)) copyFileSync(log, `${nodeDir(FAULT_CLUSTER, index)}-failed-start-${attempt}.log`);
 }
 
 export async function teardown(): Promise<void> {

@@ -1,5 +1,6 @@
 /** Repairs reaction counters that drifted from their rows, for every message with recent reaction activity. */
 import { activeMessages, activityDay, adjustCounter, countReactionRows, reactionCounts } from '../../reactions/store.js';
+import { recordCounterRepair } from '../reactions.js';
 import type { Budget } from './budget.js';
 import { stableMismatch } from './drift.js';
 import { repairRecentlyActive, type RepairReport } from './recent-activity.js';
@@ -23,7 +24,10 @@ export function repairReactionDrift(budget: Budget, settleMs: number): Promise<R
     if (!drift) return false;
     for (const emoji of new Set([...drift.truth.keys(), ...drift.recorded.keys()])) {
       const delta = (drift.truth.get(emoji) ?? 0) - (drift.recorded.get(emoji) ?? 0);
-      if (delta !== 0) await adjustCounter(channelId, messageId, emoji, delta);
+      if (delta === 0) continue;
+      await adjustCounter(channelId, messageId, emoji, delta);
+      // Clients show the count: the corrected one goes to the changes feed.
+      await recordCounterRepair(channelId, messageId, emoji, delta);
     }
     return true;
   });

@@ -1,0 +1,146 @@
+/**
+ * The changes feed: recording a change with the state change it describes, and reading a channel's changes
+ * after a cursor, exactly once and never skipping one (the argument is in the README, "The changes feed").
+ *
+ * Writers stamp a change with a Snowflake from their own clock just before writing it, and give up on the write
+ * after the write deadline. A reader returns only changes up to its head, `settle` behind its own clock, where
+ * settle = the largest clock difference between containers + the write deadline: a change not yet visible to a
+ * read was stamped after that read's head, so the cursor never passes it.
+ */
+import type { Principal } from '../auth/principal.js';
+import { authorizeChannel } from '../channels/access.js';
+import { changeDay, decodeCursor, encodeCursor, EVERYONE, toChangeView, type ChangeDraft, type ChangeRecord, type ChangeView } from '../changes/model.js';
+import { changesInPartition, changeStatement } from '../changes/store.js';
+import { getConfig } from '../config.js';
+import { GoneError, InvalidRequestError } from '../errors.js';
+import { encodeSnowflake, MAX_SEQUENCE, MAX_WORKER_ID, snowflakeTime } from '../ids/snowflake.js';
+import { nextMessageId } from '../ids/worker-lease.js';
+import { log } from '../log.js';
+import { countMetric, METRIC } from '../observability/metrics.js';
+import { mapConcurrently, writeAtomically, type Statement } from '../scylla/execute.js';
+
+/** Rows live 30 days (the table's TTL); a cursor this old may already have lost changes after it. */
+export const RETENTION_MS = 30 * 86_400_000;
+/**
+ * A cursor is served while the changes after it are all still kept: a change's TTL runs from its write, at
+ * least its id's time less the clock skew, so cursors within a minute of the retention are refused as well.
+ */
+const RETENTION_MARGIN_MS = 60_000;
+/** A cursor from a clock ahead by more than this did not come from this feed. */
+const FUTURE_TOLERANCE_MS = 60_000;
+/** Day partitions read side by side while catching up over quiet days (two statements each). */
+const DAYS_AT_ONCE = 4;
+
+export function settleMs(): number {
+  const { clockSkewMs, writeDeadlineMs } = getConfig().changes;
+  return clockSkewMs + writeDeadlineMs;
+}
+
+/** The highest position stamped at or before `unixMs`: every id of that millisecond is at or below it. */
+function lastPositionAt(unixMs: number): bigint {
+  return encodeSnowflake(unixMs, MAX_WORKER_ID, MAX_SEQUENCE);
+}
+
+/**
+ * Writes `draft` with `write`, which must write the given statement in the same logical write as the state
+ * change (a logged batch) or, for a state change that cannot share one, right after it. The id is minted here,
+ * just before the write, unless the caller passes one it minted moments ago (a message's own id). A write
+ * acknowledged later than the deadline after its id's time may have been passed over by a follower: it is
+ * counted (ChangeLateWrite, alarmed) and logged with the change.
+ */
+export async function commitWithChange(
+  draft: ChangeDraft,
+  write: (statement: Statement, deadlineMs: number) => Promise<unknown>,
+  id?: bigint,
+): Promise<ChangeRecord> {
+  const change: ChangeRecord = { ...draft, id: id ?? (await nextMessageId()) };
+  const { writeDeadlineMs } = getConfig().changes;
+  const spent = Date.now() - snowflakeTime(change.id);
+  await write(changeStatement(change), Math.max(1, writeDeadlineMs - spent));
+  const elapsed = Date.now() - snowflakeTime(change.id);
+  countMetric(METRIC.changeRecorded);
+  if (elapsed > writeDeadlineMs) {
+    countMetric(METRIC.changeLateWrite);
+    log().warn('change acknowledged after the write deadline: a follower may have passed it', {
+      channelId: change.channelId,
+      type: change.type,
+      changeId: change.id.toString(),
+      elapsedMs: elapsed,
+      writeDeadlineMs,
+    });
+  }
+  return change;
+}
+
+/** Records a change on its own, after a state change that could not share its write (see commitWithChange). */
+export function recordChange(draft: ChangeDraft): Promise<ChangeRecord> {
+  return commitWithChange(draft, (statement, deadlineMs) => writeAtomically([statement], { readTimeout: deadlineMs }));
+}
+
+/** A whole message's id may serve as its creation's change id while it is fresh (see createMessage). */
+export function isFreshId(id: bigint): boolean {
+  return Date.now() - snowflakeTime(id) < getConfig().changes.writeDeadlineMs / 2;
+}
+
+/** The everyone-partition and the reader's own partition of one day, merged in id order. */
+async function changesOfDay(channelId: string, userId: string, day: number, after: bigint, upTo: bigint, limit: number): Promise<ChangeRecord[]> {
+  const [shared, own] = await Promise.all([
+    changesInPartition(channelId, day, EVERYONE, after, upTo, limit),
+    userId === EVERYONE ? [] : changesInPartition(channelId, day, userId, after, upTo, limit),
+  ]);
+  return [...shared, ...own].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** Up to `want` changes with after < id <= upTo, oldest first, walking the day partitions in order. */
+async function changesBetween(channelId: string, userId: string, after: bigint, upTo: bigint, want: number): Promise<ChangeRecord[]> {
+  const found: ChangeRecord[] = [];
+  const lastDay = changeDay(upTo);
+  for (let day = changeDay(after); day <= lastDay && found.length < want; day += DAYS_AT_ONCE) {
+    const days = Array.from({ length: Math.min(DAYS_AT_ONCE, lastDay - day + 1) }, (_, i) => day + i);
+    const pages = await mapConcurrently(days, DAYS_AT_ONCE, (d) => changesOfDay(channelId, userId, d, after, upTo, want - found.length));
+    for (const page of pages) found.push(...page);
+  }
+  return found.slice(0, want);
+}
+
+export interface ChangesPage {
+  changes: ChangeView[];
+  next_cursor: string;
+  has_more: boolean;
+}
+
+/**
+ * A page of the channel's changes after `after`, oldest first, as the caller sees them (everyone's, and their
+ * own read position's). Without `after`: none, and the head as `next_cursor`. `now` is the reader's clock.
+ */
+export async function listChanges(
+  principal: Principal,
+  channelId: string,
+  input: { after?: string | undefined; limit: number },
+  now: () => number = Date.now,
+): Promise<ChangesPage> {
+  let after: bigint | undefined;
+  if (input.after !== undefined) {
+    after = decodeCursor(input.after);
+    if (after === undefined) throw new InvalidRequestError('after: not a cursor of this feed', 'invalid_cursor');
+  }
+  await authorizeChannel(principal, channelId);
+  const at = now();
+  const head = lastPositionAt(at - settleMs());
+  if (after === undefined) return { changes: [], next_cursor: encodeCursor(head), has_more: false };
+  if (snowflakeTime(after) > at + FUTURE_TOLERANCE_MS) throw new InvalidRequestError('after: not a cursor of this feed', 'invalid_cursor');
+  if (snowflakeTime(after) < at - RETENTION_MS + RETENTION_MARGIN_MS) {
+    throw new GoneError('after: changes are kept 30 days and this cursor is older; reload the channel and follow the feed from its head', 'cursor_expired');
+  }
+  if (after >= head) return { changes: [], next_cursor: encodeCursor(after), has_more: false };
+  const userId = principal.isService ? EVERYONE : principal.userId;
+  const found = await changesBetween(channelId, userId, after, head, input.limit + 1);
+  const page = found.slice(0, input.limit);
+  const hasMore = found.length > input.limit;
+  return {
+    changes: page.map(toChangeView),
+    // A full page ends at its last change; a short one has seen everything up to the head.
+    next_cursor: encodeCursor(hasMore ? page.at(-1)!.id : head),
+    has_more: hasMore,
+  };
+}
