@@ -22,6 +22,8 @@ import { METRIC } from '../../lib/observability/metrics.js';
 const PERIOD = Duration.minutes(5);
 /** The `route` dimension of what the reconciler emits. */
 export const RECONCILE_ROUTE = 'reconcile';
+/** Write routes that record no change of the changes feed (ephemeral state, templates, a channel's birth). */
+const NO_CHANGES = new Set(['start-typing', 'set-presence', 'create-channel', 'create-template', 'update-template', 'delete-template']);
 /** The `route` dimension of what the channel purge emits. */
 export const PURGE_ROUTE = purgeChannelFunction.handler;
 /** CloudWatch alarms on metric math take at most 10 metrics: one Throttles alarm per this many functions. */
@@ -204,6 +206,23 @@ export class Observability {
       threshold: 1,
       description: 'A search-index job could never succeed and was set aside (search_index_dead_letters): that message is not searchable',
     });
+
+    // ChangeLateWrite: a change acknowledged after the feed's write deadline may have been passed over by a
+    // follower (README, "The changes feed"): one is worth a look. Every route that records changes counts it;
+    // a metric-math alarm sums at most 10 metrics, so the routes are summed in groups.
+    const recordingRoutes = [
+      ...routes.filter((route) => route.write && !NO_CHANGES.has(route.handler)).map((route) => route.handler),
+      'telegram-webhook',
+      RECONCILE_ROUTE,
+    ];
+    for (let start = 0, group = 1; start < recordingRoutes.length; start += 10, group++) {
+      const lateMetrics = Object.fromEntries(recordingRoutes.slice(start, start + 10).map((route, index) => [`l${index}`, emitted(METRIC.changeLateWrite, route, 'Sum')]));
+      this.alarm(`ChangeLateWrite${group}`, {
+        metric: new cloudwatch.MathExpression({ expression: `SUM([${Object.keys(lateMetrics).join(', ')}])`, usingMetrics: lateMetrics, period: PERIOD, label: 'changes acknowledged late' }),
+        threshold: 1,
+        description: `A change was acknowledged after the changes feed's write deadline (routes ${recordingRoutes.slice(start, start + 10).join(', ')}): a follower may have missed it; raise CHANGES_WRITE_DEADLINE_MS or find the slow writes`,
+      });
+    }
 
     // RateLimitFailOpen: alarmed, when sustained. A Redis blip is meant to let writes through, but 15
     // minutes of it means writes are not rate limited at all (and typing and presence are dropped), and no

@@ -5,7 +5,9 @@
 import cassandra from 'cassandra-driver';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { encodeCursor } from '../../lib/changes/model.js';
 import { getConfig, loadConfig } from '../../lib/config.js';
+import { firstSnowflakeAt } from '../../lib/ids/snowflake.js';
 import { closePostgres } from '../../lib/postgres/pool.js';
 import { countReactionRows, reactionCounts } from '../../lib/reactions/store.js';
 import { acquireRunLock, releaseRunLock } from '../../lib/reconciler/store.js';
@@ -86,6 +88,7 @@ describe('reconciler', () => {
   });
 
   it('repairs a deliberately drifted reaction counter', async () => {
+    const started = Date.now();
     const owner = await api.user();
     const channelId = (await owner.post('/channels', { name: 'drift' })).body.id;
     const messageId = (await owner.post(`/channels/${channelId}/messages`, { content: 'x' })).body.id;
@@ -98,6 +101,17 @@ describe('reconciler', () => {
     expect(report.reactions?.repaired).toBeGreaterThanOrEqual(1);
     expect(Object.fromEntries(await reactionCounts(channelId, BigInt(messageId)))).toEqual(Object.fromEntries(await countReactionRows(channelId, BigInt(messageId))));
     expect((await owner.get(`/channels/${channelId}/messages/${messageId}/reactions`)).body.counts).toEqual({ '👍': 1 });
+    // Clients show counts: each correction goes to the changes feed, with no user and the corrected count.
+    const since = encodeCursor(firstSnowflakeAt(started));
+    await new Promise((resolve) => setTimeout(resolve, getConfig().changes.clockSkewMs + getConfig().changes.writeDeadlineMs + 50));
+    const feed = await owner.get(`/channels/${channelId}/changes?after=${encodeURIComponent(since)}&limit=500`);
+    const repairs = (feed.body.changes as { type: string; user_id?: string | null }[]).filter((change) => change.type.startsWith('reaction.') && change.user_id === null);
+    expect(repairs.map(({ type, emoji, count }: Record<string, unknown>) => ({ type, emoji, count })).sort((a, b) => String(a.emoji).localeCompare(String(b.emoji)))).toEqual(
+      [
+        { type: 'reaction.removed', emoji: '👍', count: 1 },
+        { type: 'reaction.removed', emoji: '🔥', count: 0 },
+      ].sort((a, b) => a.emoji.localeCompare(b.emoji)),
+    );
   });
 
   it('stores messages while PostgreSQL is unreachable and makes them searchable once the backlog drains', async () => {
