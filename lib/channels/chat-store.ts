@@ -1,6 +1,6 @@
 /** chats and participants in PostgreSQL: the authority on who may touch a channel. */
 import { ConflictError } from '../errors.js';
-import { getPostgres, pgQuery, toPostgresError } from '../postgres/pool.js';
+import { getPostgres, pgQuery, toPostgresError, type PgQuery } from '../postgres/pool.js';
 
 export interface ChatAccess {
   ownerId: string;
@@ -72,8 +72,8 @@ export async function getChat(chatId: string): Promise<
 }
 
 /** True when the user was not a participant before (the caller records the change). */
-export async function addParticipant(chatId: string, userId: string): Promise<boolean> {
-  const { rowCount } = await pgQuery("INSERT INTO participants (chat_id, user_id, role) VALUES ($1, $2, 'member') ON CONFLICT DO NOTHING", [
+export async function addParticipant(chatId: string, userId: string, query: PgQuery = pgQuery): Promise<boolean> {
+  const { rowCount } = await query("INSERT INTO participants (chat_id, user_id, role) VALUES ($1, $2, 'member') ON CONFLICT DO NOTHING", [
     chatId,
     userId,
   ]);
@@ -81,8 +81,8 @@ export async function addParticipant(chatId: string, userId: string): Promise<bo
 }
 
 /** True when the user was a participant (not the owner) and is no longer. */
-export async function removeParticipant(chatId: string, userId: string): Promise<boolean> {
-  const { rowCount } = await pgQuery("DELETE FROM participants WHERE chat_id = $1 AND user_id = $2 AND role <> 'owner'", [chatId, userId]);
+export async function removeParticipant(chatId: string, userId: string, query: PgQuery = pgQuery): Promise<boolean> {
+  const { rowCount } = await query("DELETE FROM participants WHERE chat_id = $1 AND user_id = $2 AND role <> 'owner'", [chatId, userId]);
   return (rowCount ?? 0) > 0;
 }
 
@@ -93,8 +93,8 @@ export async function channelMemberIds(chatId: string): Promise<string[]> {
 }
 
 /** Renames a live chat; false when there is none. */
-export async function renameChat(chatId: string, name: string): Promise<boolean> {
-  const { rowCount } = await pgQuery('UPDATE chats SET name = $2 WHERE id = $1 AND deleted_at IS NULL', [chatId, name]);
+export async function renameChat(chatId: string, name: string, query: PgQuery = pgQuery): Promise<boolean> {
+  const { rowCount } = await query('UPDATE chats SET name = $2 WHERE id = $1 AND deleted_at IS NULL', [chatId, name]);
   return (rowCount ?? 0) > 0;
 }
 
@@ -102,9 +102,9 @@ export async function renameChat(chatId: string, name: string): Promise<boolean>
  * Links a Telegram chat to a live chat (replacing any earlier link of this chat). The UNIQUE constraint on
  * telegram_chat_id makes a chat linked to another channel a 409. False when the chat does not exist.
  */
-export async function linkTelegramChat(chatId: string, telegramChatId: number): Promise<boolean> {
+export async function linkTelegramChat(chatId: string, telegramChatId: number, query: PgQuery = pgQuery): Promise<boolean> {
   try {
-    const { rowCount } = await pgQuery('UPDATE chats SET telegram_chat_id = $2 WHERE id = $1 AND deleted_at IS NULL', [chatId, telegramChatId]);
+    const { rowCount } = await query('UPDATE chats SET telegram_chat_id = $2 WHERE id = $1 AND deleted_at IS NULL', [chatId, telegramChatId]);
     return (rowCount ?? 0) > 0;
   } catch (error) {
     if ((error as { code?: string }).code === '23505') throw new ConflictError('That Telegram chat is already linked to another channel');
@@ -117,8 +117,8 @@ export async function linkTelegramChat(chatId: string, telegramChatId: number): 
  * link is released at once (the chat may be linked anew; the webhook stops routing to this channel). Returns
  * the Telegram chat it released (null: none), or undefined when the chat was already deleted or never existed.
  */
-export async function markChatDeleted(chatId: string): Promise<{ releasedTelegramChatId: number | null } | undefined> {
-  const { rows } = await pgQuery<{ released: string | null }>(
+export async function markChatDeleted(chatId: string, query: PgQuery = pgQuery): Promise<{ releasedTelegramChatId: number | null } | undefined> {
+  const { rows } = await query<{ released: string | null }>(
     `UPDATE chats c SET deleted_at = now(), telegram_chat_id = NULL
        FROM (SELECT id, telegram_chat_id FROM chats WHERE id = $1 AND deleted_at IS NULL FOR UPDATE) old
       WHERE c.id = old.id

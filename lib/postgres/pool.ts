@@ -47,6 +47,41 @@ export async function pgQuery<Row extends pg.QueryResultRow>(
   }
 }
 
+/** pgQuery's shape: what a store function runs its SQL with, in or out of a transaction. */
+export type PgQuery = <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<Row>>;
+
+/**
+ * Runs `work` in one transaction on one pooled client: committed if it returns, rolled back if it throws.
+ * Everything inside must go through the `query` it is given (the pool may hold a single client).
+ */
+export async function withPostgresTransaction<T>(work: (query: PgQuery) => Promise<T>): Promise<T> {
+  const db = await getPostgres();
+  let client: pg.PoolClient;
+  try {
+    client = await db.connect();
+  } catch (error) {
+    throw toPostgresError(error);
+  }
+  const query: PgQuery = async (text, values = []) => {
+    try {
+      return await client.query(text, values);
+    } catch (error) {
+      throw toPostgresError(error);
+    }
+  };
+  try {
+    await query('BEGIN');
+    const result = await work(query);
+    await query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006', '57014']);
 
 export function toPostgresError(error: unknown): unknown {

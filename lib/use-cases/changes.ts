@@ -10,6 +10,7 @@
 import type { Principal } from '../auth/principal.js';
 import { authorizeChannel } from '../channels/access.js';
 import { changeDay, decodeCursor, encodeCursor, EVERYONE, toChangeView, type ChangeDraft, type ChangeRecord, type ChangeView } from '../changes/model.js';
+import { deleteOutbox, enqueueOutbox, staleOutbox } from '../changes/outbox-store.js';
 import { changesInPartition, changeStatement } from '../changes/store.js';
 import { getConfig } from '../config.js';
 import { GoneError, InvalidRequestError } from '../errors.js';
@@ -17,6 +18,7 @@ import { encodeSnowflake, MAX_SEQUENCE, MAX_WORKER_ID, snowflakeTime } from '../
 import { nextMessageId } from '../ids/worker-lease.js';
 import { log } from '../log.js';
 import { countMetric, METRIC } from '../observability/metrics.js';
+import { withPostgresTransaction, type PgQuery } from '../postgres/pool.js';
 import { mapConcurrently, writeAtomically, type Statement } from '../scylla/execute.js';
 
 /** Rows live 30 days (the table's TTL); a cursor this old may already have lost changes after it. */
@@ -75,6 +77,59 @@ export async function commitWithChange(
 /** Records a change on its own, after a state change that could not share its write (see commitWithChange). */
 export function recordChange(draft: ChangeDraft): Promise<ChangeRecord> {
   return commitWithChange(draft, (statement, deadlineMs) => writeAtomically([statement], { readTimeout: deadlineMs }));
+}
+
+/** How long an outbox entry waits for its own request before the reconciler relays it. */
+export const OUTBOX_GRACE_MS = 60_000;
+
+/**
+ * A change of state PostgreSQL holds (members, a channel's name, link or deletion). Its id is minted first;
+ * `stateChange` runs in a transaction, and when `changed` says it changed something the change goes into
+ * change_outbox in the same transaction: the state and its change commit together. Then the change is written
+ * to channel_changes under that id and the outbox row deleted. If that fails (Scylla down, a crash), or the
+ * transaction took so long that the id would land behind followers, the row stays and the reconciler relays it
+ * (relayOutbox). Returns what `stateChange` returned.
+ */
+export async function commitWithPostgresChange<T>(
+  draft: ChangeDraft,
+  stateChange: (query: PgQuery) => Promise<T>,
+  changed: (result: T) => boolean,
+): Promise<T> {
+  const change: ChangeRecord = { ...draft, id: await nextMessageId() };
+  const { result, outboxId } = await withPostgresTransaction(async (query) => {
+    const result = await stateChange(query);
+    return { result, outboxId: changed(result) ? await enqueueOutbox(query, change) : undefined };
+  });
+  if (outboxId !== undefined && isFreshId(change.id)) {
+    try {
+      await commitWithChange(change, (statement, deadlineMs) => writeAtomically([statement], { readTimeout: deadlineMs }), change.id);
+      await deleteOutbox(outboxId);
+    } catch (error) {
+      // The state change is committed; its change is not lost, only later (the reconciler's next run).
+      log().warn('change left in the outbox for the reconciler', { channelId: change.channelId, type: change.type, error: error as Error });
+    }
+  }
+  return result;
+}
+
+/**
+ * The reconciler's relay: outbox entries whose request did not finish them. One already in channel_changes
+ * (its request died between the write and the delete) is only deleted; any other is written under a fresh id
+ * (its own is too old: followers may be past it), then deleted. Stops at `limit` or when `stop` says so.
+ */
+export async function relayOutbox(limit: number, stop: () => boolean): Promise<{ relayed: number; alreadyRecorded: number }> {
+  const report = { relayed: 0, alreadyRecorded: 0 };
+  for (const { outboxId, change } of await staleOutbox(OUTBOX_GRACE_MS, limit)) {
+    if (stop()) break;
+    const present = await changesInPartition(change.channelId, changeDay(change.id), change.audience, change.id - 1n, change.id, 1);
+    if (present.length > 0) report.alreadyRecorded += 1;
+    else {
+      await recordChange({ channelId: change.channelId, type: change.type, audience: change.audience, body: change.body });
+      report.relayed += 1;
+    }
+    await deleteOutbox(outboxId);
+  }
+  return report;
 }
 
 /** A whole message's id may serve as its creation's change id while it is fresh (see createMessage). */

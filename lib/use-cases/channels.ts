@@ -34,7 +34,7 @@ import { countMentionsAfter } from '../mentions/store.js';
 import { countUnread, type UnreadCount } from '../messages/unread.js';
 import { deletePosition, readPosition } from '../read-positions/store.js';
 import { mapConcurrently } from '../scylla/execute.js';
-import { recordChange } from './changes.js';
+import { commitWithPostgresChange } from './changes.js';
 import { requestPurge } from './channel-purge.js';
 
 /**
@@ -84,9 +84,12 @@ async function currentChannel(channelId: string): Promise<ChannelView> {
 export async function addMember(principal: Principal, channelId: string, userId: string): Promise<void> {
   const access = await authorizeChannel(principal, channelId);
   if (!principal.isService && !access.isOwner) throw new ForbiddenError('Only the channel owner may add members');
-  const added = await addParticipant(channelId, userId);
+  await commitWithPostgresChange(
+    { channelId, type: 'member.added', audience: EVERYONE, body: { user_id: userId } },
+    (query) => addParticipant(channelId, userId, query),
+    (added) => added,
+  );
   await replicateMember(channelId, userId, 'member');
-  if (added) await recordChange({ channelId, type: 'member.added', audience: EVERYONE, body: { user_id: userId } });
 }
 
 export async function removeMember(principal: Principal, channelId: string, userId: string): Promise<void> {
@@ -95,9 +98,12 @@ export async function removeMember(principal: Principal, channelId: string, user
     throw new ForbiddenError('Only the owner, a service or the member themself may remove a member');
   }
   if (userId === access.ownerId) throw new ConflictError('The owner cannot be removed from the channel');
-  const removed = await removeParticipant(channelId, userId);
+  await commitWithPostgresChange(
+    { channelId, type: 'member.removed', audience: EVERYONE, body: { user_id: userId } },
+    (query) => removeParticipant(channelId, userId, query),
+    (removed) => removed,
+  );
   await forgetReplicatedMember(channelId, userId);
-  if (removed) await recordChange({ channelId, type: 'member.removed', audience: EVERYONE, body: { user_id: userId } });
   // A former member's rows go with the membership: the purge of the channel would find them in
   // channel_readers too, but nothing reads them from now on.
   await Promise.all([deletePosition(channelId, userId), purgeMentions(channelId, [userId], 1)]);
@@ -111,15 +117,18 @@ async function requireOwnerOrService(principal: Principal, channelId: string, ac
 /** PATCH: the name in PostgreSQL (the authority), then in channel_metadata. */
 export async function updateChannel(principal: Principal, channelId: string, input: { name?: string | undefined }): Promise<ChannelView> {
   await requireOwnerOrService(principal, channelId, 'change the channel');
-  if (input.name === undefined) return currentChannel(channelId);
-  const before = await getChat(channelId);
-  if (!before) throw new NotFoundError('Channel not found');
+  const before = await currentChannel(channelId);
   // The same name again is no change: nothing written, nothing recorded.
-  if (before.name === input.name) return currentChannel(channelId);
-  if (!(await renameChat(channelId, input.name))) throw new NotFoundError('Channel not found');
-  await renameChannelMetadata(channelId, input.name);
-  const channel = await currentChannel(channelId);
-  await recordChange({ channelId, type: 'channel.updated', audience: EVERYONE, body: { channel } });
+  if (input.name === undefined || before.name === input.name) return before;
+  const name = input.name;
+  const channel: ChannelView = { ...before, name };
+  const renamed = await commitWithPostgresChange(
+    { channelId, type: 'channel.updated', audience: EVERYONE, body: { channel } },
+    (query) => renameChat(channelId, name, query),
+    (done) => done,
+  );
+  if (!renamed) throw new NotFoundError('Channel not found');
+  await renameChannelMetadata(channelId, name);
   return channel;
 }
 
@@ -131,11 +140,14 @@ export async function updateChannel(principal: Principal, channelId: string, inp
 export async function deleteChannel(principal: Principal, channelId: string): Promise<void> {
   await requireOwnerOrService(principal, channelId, 'delete the channel');
   const start = await requestPurge(channelId);
-  const marked = await markChatDeleted(channelId);
+  // Followers learn it from the push; the feed itself answers 404 from now on, and its rows expire with their TTL.
+  const marked = await commitWithPostgresChange(
+    { channelId, type: 'channel.deleted', audience: EVERYONE, body: {} },
+    (query) => markChatDeleted(channelId, query),
+    (done) => done !== undefined,
+  );
   if (!marked) throw new NotFoundError('Channel not found');
   await markChannelMetadataDeleted(channelId, new Date());
-  // Followers learn it from the push; the feed itself answers 404 from now on, and its rows expire with their TTL.
-  await recordChange({ channelId, type: 'channel.deleted', audience: EVERYONE, body: {} });
   // This container stops routing the chat at once; others within their 30 s cache, and their ingestion
   // checks channel_metadata's mark (the purge waits longer than that cache).
   if (marked.releasedTelegramChatId !== null) forgetLinkedChat(marked.releasedTelegramChatId);
@@ -146,15 +158,20 @@ export async function deleteChannel(principal: Principal, channelId: string): Pr
 export async function linkChannelToTelegram(principal: Principal, channelId: string, telegramChatId: number): Promise<ChannelView> {
   await authorizeChannel(principal, channelId);
   if (!principal.isService) throw new ForbiddenError('Only a service principal may link a Telegram chat');
+  const before = await currentChannel(channelId);
   // Linking the chat already linked is no change: nothing written, nothing recorded.
-  if ((await getChat(channelId))?.telegramChatId === telegramChatId) return currentChannel(channelId);
+  if (before.telegram_chat_id === telegramChatId) return before;
   // Named before the link, so the purge finds this chat's mappings even after a re-link to another chat.
   await recordChatEverLinked(channelId, telegramChatId);
-  if (!(await linkTelegramChat(channelId, telegramChatId))) throw new NotFoundError('Channel not found');
+  const channel: ChannelView = { ...before, telegram_chat_id: telegramChatId };
+  const linked = await commitWithPostgresChange(
+    { channelId, type: 'channel.updated', audience: EVERYONE, body: { channel } },
+    (query) => linkTelegramChat(channelId, telegramChatId, query),
+    (done) => done,
+  );
+  if (!linked) throw new NotFoundError('Channel not found');
   await setChannelTelegramChat(channelId, telegramChatId);
   forgetLinkedChat(telegramChatId);
-  const channel = await currentChannel(channelId);
-  await recordChange({ channelId, type: 'channel.updated', audience: EVERYONE, body: { channel } });
   return channel;
 }
 

@@ -5,7 +5,11 @@
 import cassandra from 'cassandra-driver';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { encodeCursor } from '../../lib/changes/model.js';
+import { randomUUID } from 'node:crypto';
+import { encodeCursor, EVERYONE } from '../../lib/changes/model.js';
+import { enqueueOutbox } from '../../lib/changes/outbox-store.js';
+import { changeStatement } from '../../lib/changes/store.js';
+import { pgQuery, withPostgresTransaction } from '../../lib/postgres/pool.js';
 import { getConfig, loadConfig } from '../../lib/config.js';
 import { firstSnowflakeAt } from '../../lib/ids/snowflake.js';
 import { closePostgres } from '../../lib/postgres/pool.js';
@@ -16,7 +20,7 @@ import type { MessageRecord } from '../../lib/messages/model.js';
 import { insertMessage } from '../../lib/messages/store.js';
 import { BACKLOG_SHARDS, backlogBatch, backlogSize, deadLetters, enqueueIndexing } from '../../lib/search/backlog.js';
 import { reindex } from '../../lib/search/indexer.js';
-import { read, write } from '../../lib/scylla/execute.js';
+import { read, write, writeAtomically } from '../../lib/scylla/execute.js';
 import { readSyncState } from '../../lib/telegram/sync-state-store.js';
 import { useLocalApi } from '../support/api.js';
 import { deliverTo, linkedChannel, startTelegramStandIn, textMessage, update, type StandIn } from '../support/telegram.js';
@@ -199,6 +203,39 @@ describe('reconciler', () => {
     const directShard = Number(direct.id % BigInt(BACKLOG_SHARDS));
     expect((await backlogBatch(directShard, 10_000)).filter((entry) => entry.messageId === direct.id)).toEqual([]);
     expect((await deadLetters(directShard, 10_000)).filter((entry) => entry.messageId === direct.id)).toHaveLength(1);
+  });
+
+  it('relays changes left in the PostgreSQL outbox, once: a crash before the feed write, and one after it', async () => {
+    const owner = await api.user();
+    const channelId = (await owner.post('/channels', { name: 'outbox' })).body.id as string;
+    const started = Date.now();
+    const lost = { channelId, type: 'member.added' as const, audience: EVERYONE, body: { user_id: randomUUID() }, id: await nextMessageId() };
+    const written = { channelId, type: 'member.removed' as const, audience: EVERYONE, body: { user_id: randomUUID() }, id: await nextMessageId() };
+    // The state change and its outbox row committed; then the request died: before writing the change to the
+    // feed (`lost`), or after writing it and before deleting the row (`written`). Both rows are past the grace.
+    await withPostgresTransaction(async (query) => {
+      for (const change of [lost, written]) {
+        const outboxId = await enqueueOutbox(query, change);
+        await query("UPDATE change_outbox SET created_at = now() - interval '5 minutes' WHERE id = $1", [outboxId]);
+      }
+    });
+    await writeAtomically([changeStatement(written)]);
+
+    const report = await reconcile({}, context);
+    expect(report.changeOutbox?.relayed).toBeGreaterThanOrEqual(1);
+    expect(report.changeOutbox?.alreadyRecorded).toBeGreaterThanOrEqual(1);
+    expect((await pgQuery('SELECT 1 FROM change_outbox WHERE channel_id = $1', [channelId])).rowCount).toBe(0);
+
+    await new Promise((resolve) => setTimeout(resolve, getConfig().changes.clockSkewMs + getConfig().changes.writeDeadlineMs + 50));
+    const feed = await owner.get(`/channels/${channelId}/changes?after=${encodeURIComponent(encodeCursor(firstSnowflakeAt(started - 1000)))}&limit=500`);
+    const members = (feed.body.changes as { type: string; user_id: string; cursor: string }[]).filter((change) => change.type.startsWith('member.'));
+    expect(members.map(({ type, user_id }) => ({ type, user_id }))).toEqual([
+      { type: 'member.removed', user_id: written.body.user_id },
+      { type: 'member.added', user_id: lost.body.user_id },
+    ]);
+    // The relayed change has a fresh id (its own was minted before followers may have passed it).
+    expect(members[1]!.cursor).not.toBe(encodeCursor(lost.id));
+    expect(members[0]!.cursor).toBe(encodeCursor(written.id));
   });
 
   it('runs once when two start at the same time', async () => {

@@ -8,6 +8,7 @@ import { log } from '../../log.js';
 import { countMetric, METRIC } from '../../observability/metrics.js';
 import { acquireRunLock, releaseRunLock } from '../../reconciler/store.js';
 import { backlogSize } from '../../search/backlog.js';
+import { relayOutbox } from '../changes.js';
 import { Budget } from './budget.js';
 import { repairReactionDrift } from './reactions.js';
 import { sweepUnfinishedPurges, type PurgeSweepReport } from './purges.js';
@@ -24,9 +25,13 @@ export interface ReconcileReport {
   reactions?: { checked: number; repaired: number; complete: boolean };
   replies?: { checked: number; repaired: number; complete: boolean };
   purges?: PurgeSweepReport;
+  changeOutbox?: { relayed: number; alreadyRecorded: number };
   /** Tasks that threw, with their error messages. */
   failures?: { task: string; error: string }[];
 }
+
+/** Outbox entries relayed per run: they only exist after a crash or an outage, so a run clears them. */
+const OUTBOX_BATCH = 1000;
 
 export async function runReconciler(remainingMs: number, lockSeconds: number): Promise<ReconcileReport> {
   const config = getConfig();
@@ -70,6 +75,9 @@ export async function runReconciler(remainingMs: number, lockSeconds: number): P
     });
     await task('replies', async () => {
       report.replies = await repairReplyCountDrift(budget, config.reconcilerSettleMs);
+    });
+    await task('change-outbox', async () => {
+      report.changeOutbox = await relayOutbox(OUTBOX_BATCH, () => budget.exhausted());
     });
     await task('purges', async () => {
       report.purges = await sweepUnfinishedPurges(budget);
