@@ -215,13 +215,21 @@ export class Observability {
       'telegram-webhook',
       RECONCILE_ROUTE,
     ];
-    for (let start = 0, group = 1; start < recordingRoutes.length; start += 10, group++) {
-      const lateMetrics = Object.fromEntries(recordingRoutes.slice(start, start + 10).map((route, index) => [`l${index}`, emitted(METRIC.changeLateWrite, route, 'Sum')]));
-      this.alarm(`ChangeLateWrite${group}`, {
-        metric: new cloudwatch.MathExpression({ expression: `SUM([${Object.keys(lateMetrics).join(', ')}])`, usingMetrics: lateMetrics, period: PERIOD, label: 'changes acknowledged late' }),
-        threshold: 1,
-        description: `A change was acknowledged after the changes feed's write deadline (routes ${recordingRoutes.slice(start, start + 10).join(', ')}): a follower may have missed it; raise CHANGES_WRITE_DEADLINE_MS or find the slow writes`,
-      });
+    // ChangeLost: a change neither the feed nor the PostgreSQL outbox took (both stores failing at once).
+    const changeAlarms = [
+      { metric: METRIC.changeLateWrite, name: 'ChangeLateWrite', label: 'changes acknowledged late', what: "was acknowledged after the changes feed's write deadline: a follower may have missed it; raise CHANGES_WRITE_DEADLINE_MS or find the slow writes" },
+      { metric: METRIC.changeLost, name: 'ChangeLost', label: 'changes lost', what: 'reached neither the changes feed nor the outbox: followers miss it until they reload' },
+    ];
+    for (const { metric, name, label, what } of changeAlarms) {
+      for (let start = 0, group = 1; start < recordingRoutes.length; start += 10, group++) {
+        const some = recordingRoutes.slice(start, start + 10);
+        const summed = Object.fromEntries(some.map((route, index) => [`m${index}`, emitted(metric, route, 'Sum')]));
+        this.alarm(`${name}${group}`, {
+          metric: new cloudwatch.MathExpression({ expression: `SUM([${Object.keys(summed).join(', ')}])`, usingMetrics: summed, period: PERIOD, label }),
+          threshold: 1,
+          description: `A change ${what} (routes ${some.join(', ')})`,
+        });
+      }
     }
 
     // RateLimitFailOpen: alarmed, when sustained. A Redis blip is meant to let writes through, but 15

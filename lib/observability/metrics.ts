@@ -35,6 +35,8 @@ export const METRIC = {
   channelPurgeRetried: 'ChannelPurgeRetried',
   changeRecorded: 'ChangeRecorded',
   changeLateWrite: 'ChangeLateWrite',
+  changeParked: 'ChangeParked',
+  changeLost: 'ChangeLost',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

@@ -18,7 +18,8 @@ import { encodeSnowflake, MAX_SEQUENCE, MAX_WORKER_ID, snowflakeTime } from '../
 import { nextMessageId } from '../ids/worker-lease.js';
 import { log } from '../log.js';
 import { countMetric, METRIC } from '../observability/metrics.js';
-import { withPostgresTransaction, type PgQuery } from '../postgres/pool.js';
+import { pgQuery, withPostgresTransaction, type PgQuery } from '../postgres/pool.js';
+import { reactionCount } from '../reactions/store.js';
 import { mapConcurrently, writeAtomically, type Statement } from '../scylla/execute.js';
 
 /** Rows live 30 days (the table's TTL); a cursor this old may already have lost changes after it. */
@@ -74,9 +75,31 @@ export async function commitWithChange(
   return change;
 }
 
-/** Records a change on its own, after a state change that could not share its write (see commitWithChange). */
-export function recordChange(draft: ChangeDraft): Promise<ChangeRecord> {
-  return commitWithChange(draft, (statement, deadlineMs) => writeAtomically([statement], { readTimeout: deadlineMs }));
+/**
+ * Records a change on its own, right after a state change that could not share its write (a conditional
+ * write). If the feed write fails (Scylla failing between the two statements), the change is parked in
+ * PostgreSQL's change_outbox for the reconciler to relay (see relayOutbox) rather than lost: the state change
+ * has happened and a retry would find it done and record nothing. Only when both stores fail is it lost
+ * (logged, counted as ChangeLost) and the error thrown.
+ */
+export async function recordChange(draft: ChangeDraft, complete?: () => Promise<Record<string, unknown>>): Promise<ChangeRecord> {
+  const id = await nextMessageId();
+  let change: ChangeRecord = { ...draft, id };
+  try {
+    if (complete) change = { ...change, body: { ...change.body, ...(await complete()) } };
+    return await commitWithChange(change, (statement, deadlineMs) => writeAtomically([statement], { readTimeout: deadlineMs }), id);
+  } catch (error) {
+    try {
+      await enqueueOutbox(pgQuery, change);
+      countMetric(METRIC.changeParked);
+      log().warn('change parked in the outbox for the reconciler', { channelId: change.channelId, type: change.type, error: error as Error });
+      return change;
+    } catch {
+      countMetric(METRIC.changeLost);
+      log().error('change lost: neither the feed nor the outbox took it', { channelId: change.channelId, type: change.type, changeId: id.toString(), body: change.body });
+      throw error;
+    }
+  }
 }
 
 /** How long an outbox entry waits for its own request before the reconciler relays it. */
@@ -124,7 +147,13 @@ export async function relayOutbox(limit: number, stop: () => boolean): Promise<{
     const present = await changesInPartition(change.channelId, changeDay(change.id), change.audience, change.id - 1n, change.id, 1);
     if (present.length > 0) report.alreadyRecorded += 1;
     else {
-      await recordChange({ channelId: change.channelId, type: change.type, audience: change.audience, body: change.body });
+      // A reaction change parked before its count was read gets the count as it is now.
+      const needsCount = change.type.startsWith('reaction.') && change.body.count === undefined;
+      const { message_id: messageId, emoji } = change.body as { message_id: string; emoji: string };
+      await recordChange(
+        { channelId: change.channelId, type: change.type, audience: change.audience, body: change.body },
+        needsCount ? async () => ({ count: await reactionCount(change.channelId, BigInt(messageId), emoji) }) : undefined,
+      );
       report.relayed += 1;
     }
     await deleteOutbox(outboxId);

@@ -20,8 +20,11 @@ function checkEmoji(emoji: string): void {
  * change follows it; the README says what a crash between the two costs.
  */
 async function recordReactionChange(type: 'reaction.added' | 'reaction.removed', channelId: string, messageId: bigint, emoji: string, userId: string | null): Promise<void> {
-  const count = await reactionCount(channelId, messageId, emoji);
-  await recordChange({ channelId, type, audience: EVERYONE, body: { message_id: messageId.toString(), user_id: userId, emoji, count } });
+  // The count is read as part of recording: if Scylla fails there, the change is parked without it and the
+  // relay reads it then.
+  await recordChange({ channelId, type, audience: EVERYONE, body: { message_id: messageId.toString(), user_id: userId, emoji } }, async () => ({
+    count: await reactionCount(channelId, messageId, emoji),
+  }));
 }
 
 export async function putReaction(principal: Principal, channelId: string, messageId: bigint, emoji: string): Promise<void> {
