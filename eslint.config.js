@@ -24,6 +24,7 @@ const FEATURES = [
   'health',
   'templates',
   'changes',
+  'push',
 ];
 
 /**
@@ -56,7 +57,7 @@ const LAYERS = [
   },
   {
     category: 'clients',
-    pattern: ['lib/scylla/**', 'lib/postgres/**', 'lib/redis/**', 'lib/secrets.ts'],
+    pattern: ['lib/scylla/**', 'lib/postgres/**', 'lib/redis/**', 'lib/events/**', 'lib/secrets.ts'],
   },
   // rate-limit.ts is called by the functions (before the use case runs) and talks to Redis through the
   // client layer, so it sits with the use cases: functions may import it, features may not.

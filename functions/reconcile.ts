@@ -6,6 +6,7 @@ import type { Context } from 'aws-lambda';
 import { getConfig, requireStores } from '#lib/config.js';
 import { log } from '#lib/log.js';
 import { countMetric, flushMetrics, METRIC, metricsFor, withMetrics } from '#lib/observability/metrics.js';
+import { settlePublishes } from '#lib/use-cases/publish.js';
 import { runReconciler, type ReconcileReport } from '#lib/use-cases/reconciler/run.js';
 import { reconcileFunction } from './routes.js';
 
@@ -22,6 +23,7 @@ export async function handler(_event: unknown, context: Context): Promise<Reconc
       countMetric(METRIC.reconcilerFailed);
       throw error;
     } finally {
+      await settlePublishes();
       flushMetrics(metrics);
     }
   });

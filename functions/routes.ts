@@ -167,6 +167,38 @@ export const purgeChannelFunction: BackgroundFunction & { enqueuedBy: RouteName[
   delaySeconds: 120,
 };
 
+/** Write routes that record no change of the changes feed (ephemeral state, templates, a channel's birth). */
+const RECORDS_NO_CHANGE = new Set<string>(['start-typing', 'set-presence', 'create-channel', 'create-template', 'update-template', 'delete-template']);
+
+/**
+ * Every function that records changes of the changes feed, and so publishes them (EventBridge in AWS): the
+ * write routes but those above, the Telegram webhook (ingestion) and the reconciler (its repairs, the outbox
+ * relay). CDK gives these the bus; their ChangeLateWrite and ChangeLost metrics are alarmed.
+ */
+export const changeRecorders: string[] = [
+  ...(routes as Route[]).filter((route) => route.write && !RECORDS_NO_CHANGE.has(route.handler)).map((route) => route.handler),
+  'telegram-webhook',
+  'reconcile',
+];
+
+/**
+ * The WebSocket API (API.md, "Real-time push"): one authorizer on `$connect` (the JWT, as the HTTP API checks
+ * it), one function for every route key (connect, disconnect, subscribe, unsubscribe, default), and the
+ * fan-out that an EventBridge rule on the changes bus invokes. The registry of connections is Redis.
+ */
+export const webSocketRouteKeys = ['$connect', '$disconnect', 'subscribe', 'unsubscribe', '$default'] as const;
+export const wsAuthorizerFunction: BackgroundFunction = { handler: 'ws-authorizer', stores: [], secrets: [], memoryMb: 256, timeoutSeconds: 5 };
+export const wsRoutesFunction: BackgroundFunction = { handler: 'ws-routes', stores: ['scylla', 'postgres', 'redis'], secrets: [], memoryMb: 256, timeoutSeconds: 10 };
+export const fanOutFunction: BackgroundFunction & { concurrency: number } = {
+  handler: 'fan-out',
+  stores: ['redis'],
+  secrets: [],
+  memoryMb: 512,
+  timeoutSeconds: 30,
+  /** Frames posted at once per change (the Management API answers in tens of milliseconds each). */
+  concurrency: 32,
+};
+
 /** Compiles `/channels/{channel_id}` to a matcher returning the path parameters. */
 export function matchRoute(method: string, path: string): { route: Route; params: Record<string, string> } | undefined {
   for (const route of routes as Route[]) {

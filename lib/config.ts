@@ -116,6 +116,10 @@ const envSchema = z
     TELEGRAM_HISTORY_TOKEN: optionalText,
     RECONCILER_SETTLE_MS: integer(2000, 0, 60_000),
     CHANGES_CLOCK_SKEW_MS: integer(1000, 0, 60_000),
+    CHANGES_BUS_NAME: optionalText,
+    WS_MANAGEMENT_ENDPOINT: optionalText,
+    JWT_ISSUER: optionalText,
+    JWT_AUDIENCE: optionalText,
     CHANGES_WRITE_DEADLINE_MS: integer(1000, 50, 60_000),
     PURGE_QUEUE_URL: z.optional(url(['https:', 'http:'])),
     PURGE_DELAY_SECONDS: integer(120, 0, 900),
@@ -183,6 +187,13 @@ export interface Config {
    * acknowledgement (the write is abandoned after it, and a later acknowledgement is counted as late).
    */
   changes: { clockSkewMs: number; writeDeadlineMs: number };
+  /**
+   * Real-time push: the EventBridge bus every recorded change is published to (unset: none, as locally, where
+   * the local server fans out in-process), and the WebSocket API's management endpoint the fan-out posts to.
+   */
+  push: { busName?: string; managementEndpoint?: string };
+  /** The JWT the WebSocket authorizer accepts: the HTTP API's issuer (its OIDC discovery names the JWKS) and audience. */
+  jwt: { issuer?: string; audience?: string };
   /** The SQS queue of channel purges; unset (locally): a deleted channel is purged in-process, in the background. */
   purgeQueueUrl?: string;
   /**
@@ -247,6 +258,8 @@ function toConfig(env: Env): Config {
     },
     reconcilerSettleMs: env.RECONCILER_SETTLE_MS,
     changes: { clockSkewMs: env.CHANGES_CLOCK_SKEW_MS, writeDeadlineMs: env.CHANGES_WRITE_DEADLINE_MS },
+    push: { busName: env.CHANGES_BUS_NAME, managementEndpoint: env.WS_MANAGEMENT_ENDPOINT },
+    jwt: { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
     purgeQueueUrl: env.PURGE_QUEUE_URL,
     purgeDelaySeconds: env.PURGE_DELAY_SECONDS,
     rateLimit: { writes: env.RATE_LIMIT_WRITES, windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS },

@@ -15,6 +15,7 @@ import type * as z from 'zod/mini';
 import type { Principal } from '#lib/auth/principal.js';
 import { getConfig, requireStores } from '#lib/config.js';
 import { metricsFor, withMetrics } from '#lib/observability/metrics.js';
+import { settlePublishes } from '#lib/use-cases/publish.js';
 import { routeNamed, storesOf, type Route, type RouteName, type RouteOf } from '../routes.js';
 import { errorMapping } from './middleware/error-mapping.js';
 import { principal, type Authenticator } from './middleware/principal.js';
@@ -87,13 +88,19 @@ export function buildRouteHandler(
   ];
   const pipeline = middy<HttpEvent, HttpResult, Error, Context>().handler(async (event) => {
     const state = stateOf({ event });
-    return handle({
-      principal: state.principal!,
-      params: state.params as undefined,
-      query: state.query as undefined,
-      body: state.body as undefined,
-      event,
-    });
+    try {
+      return await handle({
+        principal: state.principal!,
+        params: state.params as undefined,
+        query: state.query as undefined,
+        body: state.body as undefined,
+        event,
+      });
+    } finally {
+      // Changes the use case recorded are being published beside its remaining work; the container must not
+      // freeze before they are sent (bounded: see lib/use-cases/publish.ts).
+      await settlePublishes();
+    }
   });
   for (const middleware of middlewares) pipeline.use(middleware);
 

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { matchRoute, type Route } from '../../functions/routes.js';
 import { publicJwks, verifyBearer } from './jwt.js';
+import { attachWebSockets } from './websocket.js';
 
 /** API Gateway's own payload limit. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -192,6 +193,7 @@ export async function startApiServer(options: { port?: number; host?: string } =
     });
   });
   server.keepAliveTimeout = 5000;
+  const webSockets = attachWebSockets(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
@@ -200,10 +202,12 @@ export async function startApiServer(options: { port?: number; host?: string } =
   return {
     url: `http://${address.address}:${address.port}`,
     server,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await webSockets.close();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }

@@ -126,7 +126,8 @@ const changeFields = {
 export const change = z
   .union([
     z.strictObject({ ...changeFields, type: z.enum(['message.created', 'message.updated']), message }),
-    z.strictObject({ ...changeFields, type: z.enum(['message.deleted', 'pin.added', 'pin.removed', 'read_position.updated']), message_id: snowflakeId }),
+    z.strictObject({ ...changeFields, type: z.enum(['message.deleted', 'pin.added', 'pin.removed']), message_id: snowflakeId }),
+    z.strictObject({ ...changeFields, type: z.literal('read_position.updated'), message_id: snowflakeId, user_id: uuid.check(z.meta({ description: 'The reader: always the caller (no one else sees it)' })) }),
     z.strictObject({
       ...changeFields,
       type: z.enum(['reaction.added', 'reaction.removed']),

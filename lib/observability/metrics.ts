@@ -37,6 +37,11 @@ export const METRIC = {
   changeLateWrite: 'ChangeLateWrite',
   changeParked: 'ChangeParked',
   changeLost: 'ChangeLost',
+  changePublished: 'ChangePublished',
+  changePublishFailed: 'ChangePublishFailed',
+  pushDelivered: 'PushDelivered',
+  pushGone: 'PushGone',
+  pushFailed: 'PushFailed',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

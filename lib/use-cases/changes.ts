@@ -19,6 +19,7 @@ import { nextMessageId } from '../ids/worker-lease.js';
 import { log } from '../log.js';
 import { countMetric, METRIC } from '../observability/metrics.js';
 import { pgQuery, withPostgresTransaction, type PgQuery } from '../postgres/pool.js';
+import { publishChange } from './publish.js';
 import { reactionCount } from '../reactions/store.js';
 import { mapConcurrently, writeAtomically, type Statement } from '../scylla/execute.js';
 
@@ -49,7 +50,7 @@ function lastPositionAt(unixMs: number): bigint {
  * change (a logged batch) or, for a state change that cannot share one, right after it. The id is minted here,
  * just before the write, unless the caller passes one it minted moments ago (a message's own id). A write
  * acknowledged later than the deadline after its id's time may have been passed over by a follower: it is
- * counted (ChangeLateWrite, alarmed) and logged with the change.
+ * counted (ChangeLateWrite, alarmed) and logged with the change. Once acknowledged, it is published for push.
  */
 export async function commitWithChange(
   draft: ChangeDraft,
@@ -62,6 +63,7 @@ export async function commitWithChange(
   await write(changeStatement(change), Math.max(1, writeDeadlineMs - spent));
   const elapsed = Date.now() - snowflakeTime(change.id);
   countMetric(METRIC.changeRecorded);
+  publishChange(change);
   if (elapsed > writeDeadlineMs) {
     countMetric(METRIC.changeLateWrite);
     log().warn('change acknowledged after the write deadline: a follower may have passed it', {

@@ -36,6 +36,7 @@ import { deletePosition, readPosition } from '../read-positions/store.js';
 import { mapConcurrently } from '../scylla/execute.js';
 import { commitWithPostgresChange } from './changes.js';
 import { requestPurge } from './channel-purge.js';
+import { stopListening } from './push.js';
 
 /**
  * Writes Scylla's denormalised row first, then the PostgreSQL rows that make the channel exist. If the
@@ -103,7 +104,7 @@ export async function removeMember(principal: Principal, channelId: string, user
     (query) => removeParticipant(channelId, userId, query),
     (removed) => removed,
   );
-  await forgetReplicatedMember(channelId, userId);
+  await Promise.all([forgetReplicatedMember(channelId, userId), stopListening(channelId, userId)]);
   // A former member's rows go with the membership: the purge of the channel would find them in
   // channel_readers too, but nothing reads them from now on.
   await Promise.all([deletePosition(channelId, userId), purgeMentions(channelId, [userId], 1)]);

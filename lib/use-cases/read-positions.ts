@@ -22,7 +22,7 @@ export async function setReadPosition(principal: Principal, channelId: string, m
   if (current !== null && current >= messageId) return { message_id: current.toString() };
   let stored: bigint | null = null;
   await commitWithChange(
-    { channelId, type: 'read_position.updated', audience: principal.userId, body: { message_id: messageId.toString() } },
+    { channelId, type: 'read_position.updated', audience: principal.userId, body: { message_id: messageId.toString(), user_id: principal.userId } },
     async (change, deadlineMs) => {
       stored = await advancePosition(channelId, principal.userId, messageId, { statements: [change], options: { readTimeout: deadlineMs } });
     },

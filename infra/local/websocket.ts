@@ -1,0 +1,131 @@
+/**
+ * The local server's WebSocket endpoint, `ws://localhost:$PORT/ws`: API Gateway's WebSocket API played with
+ * `ws`, around the same code as in AWS (lib/use-cases/push.ts): the same `$connect` check, the same frame
+ * handling and registry (Redis, through the local Upstash endpoint), the same fan-out. Only the two AWS edges
+ * are local: the changes bus is an in-process sink that fans out here, and posting to a connection writes to
+ * its socket.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { createLocalJWKSet } from 'jose';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { ChangeView } from '../../lib/changes/model.js';
+import { fanOutFunction } from '../../functions/routes.js';
+import { tokenOf } from '../../functions/push/token-of.js';
+import { useChangeSink } from '../../lib/use-cases/publish.js';
+import { answerUnknownFrame, authenticateConnection, closeConnection, fanOut, handleClientFrame, openConnection, type ConnectionPoster } from '../../lib/use-cases/push.js';
+import { LOCAL_AUDIENCE, LOCAL_ISSUER, publicJwks } from './jwt.js';
+
+export const WEBSOCKET_PATH = '/ws';
+
+/** Routes a frame as API Gateway's route selection (`$request.body.action`) would. */
+function routeKeyOf(text: string): string {
+  try {
+    const action = (JSON.parse(text) as { action?: unknown } | null)?.action;
+    return action === 'subscribe' || action === 'unsubscribe' ? action : '$default';
+  } catch {
+    return '$default';
+  }
+}
+
+export interface LocalWebSockets {
+  close(): Promise<void>;
+}
+
+export function attachWebSockets(server: Server): LocalWebSockets {
+  const sockets = new Map<string, WebSocket>();
+  const poster: ConnectionPoster = {
+    post(connectionId, frame) {
+      const socket = sockets.get(connectionId);
+      if (!socket || socket.readyState !== WebSocket.OPEN) return Promise.resolve('gone');
+      return new Promise((resolve, reject) => socket.send(JSON.stringify(frame), (error) => (error ? reject(error) : resolve('sent'))));
+    },
+  };
+
+  // The bus: changes of one channel are fanned out one after the other, in the order they were published
+  // (EventBridge gives no order; locally, one process, order is free and tests rely on it).
+  const chains = new Map<string, Promise<void>>();
+  useChangeSink({
+    publish(changes: readonly ChangeView[]) {
+      for (const change of changes) {
+        const previous = chains.get(change.channel_id) ?? Promise.resolve();
+        const next = previous
+          .then(() => fanOut(change, poster, fanOutFunction.concurrency))
+          .then(
+            () => undefined,
+            (error: unknown) => console.error('local fan-out failed', error),
+          );
+        chains.set(change.channel_id, next);
+        void next.finally(() => {
+          if (chains.get(change.channel_id) === next) chains.delete(change.channel_id);
+        });
+      }
+      return Promise.resolve();
+    },
+  });
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    // A token sent as a subprotocol (browsers) is not echoed back: the other offered protocol is.
+    handleProtocols: (protocols) => [...protocols].find((protocol) => protocol.split('.').length !== 3) ?? false,
+  });
+
+  const refuse = (socket: Duplex, status: number, reason: string) => {
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ message: reason })}`);
+  };
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(request.url ?? '/', 'http://local');
+    if (url.pathname !== WEBSOCKET_PATH) {
+      refuse(socket, 404, 'Not Found');
+      return;
+    }
+    void (async () => {
+      let principal;
+      try {
+        principal = await authenticateConnection(tokenOf(Object.fromEntries(url.searchParams), request.headers as Record<string, string>), {
+          issuer: LOCAL_ISSUER,
+          audience: LOCAL_AUDIENCE,
+          keys: createLocalJWKSet(await publicJwks()),
+        });
+      } catch {
+        refuse(socket, 401, 'Unauthorized');
+        return;
+      }
+      const connectionId = randomBytes(12).toString('base64');
+      try {
+        await openConnection(connectionId, principal);
+      } catch {
+        refuse(socket, 503, 'Service Unavailable');
+        return;
+      }
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        sockets.set(connectionId, ws);
+        ws.on('message', (data: Buffer) => {
+          const text = data.toString('utf8');
+          const work = routeKeyOf(text) === '$default' ? answerUnknownFrame(connectionId, poster) : handleClientFrame(connectionId, text, poster);
+          work.catch((error: unknown) => {
+            void poster.post(connectionId, { type: 'error', code: 'unavailable', message: 'The service could not handle this frame; retry shortly' }).catch(() => undefined);
+            console.error('local websocket: frame failed', error);
+          });
+        });
+        ws.on('close', () => {
+          sockets.delete(connectionId);
+          closeConnection(connectionId).catch(() => undefined);
+        });
+      });
+    })();
+  };
+  server.on('upgrade', onUpgrade);
+
+  return {
+    async close() {
+      server.off('upgrade', onUpgrade);
+      useChangeSink(undefined);
+      for (const socket of sockets.values()) socket.terminate();
+      await Promise.allSettled([...chains.values()]);
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
