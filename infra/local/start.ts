@@ -37,7 +37,7 @@ try {
   process.exit(1);
 }
 
-console.log(`ready: serving ${api.url} (${stores.cql.kind}); docs at ${api.url}/docs`);
+console.log(`ready: serving ${api.url} (${stores.cql.kind}); docs at ${api.url}/docs; push at ${api.url.replace(/^http/, "ws")}/ws`);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
