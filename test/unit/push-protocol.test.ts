@@ -18,7 +18,7 @@ describe('client frames', () => {
       [JSON.stringify({ action: 'dance', channel_ids: [A] }), 'unknown_action'],
       [JSON.stringify({ action: 'subscribe' }), 'invalid_frame'],
       [JSON.stringify({ action: 'subscribe', channel_ids: [] }), 'invalid_frame'],
-      [JSON.stringify({ action: 'subscribe', channel_ids: [A.toUpperCase()] }), 'invalid_frame'],
+      [JSON.stringify({ action: 'subscribe', channel_ids: ['ABCDEF00-1111-4111-8111-111111111111'] }), 'invalid_frame'],
       [JSON.stringify({ action: 'subscribe', channel_ids: [42] }), 'invalid_frame'],
       [JSON.stringify({ action: 'subscribe', channel_ids: Array.from({ length: MAX_CHANNELS_PER_FRAME + 1 }, () => A) }), 'invalid_frame'],
     ];
