@@ -9,8 +9,12 @@
  * queueing), then write the change row with the feed's own statement (`changeStatement` through
  * `writeAtomically`, with the deadline left as its timeout, as `recordChange` does). A follower, on its own
  * offset clock, polls `listChanges` all along with a small page limit, following `next_cursor`, until its head
- * has passed every id written. The second test is the same harness with the reader's settle window shrunk
- * below the skew: it must see skips, so the first test can fail.
+ * has passed every id written. In the first test every clock is moved by the same amount so that the run
+ * straddles a UTC midnight, the feed's day partitions changing under the follower. One more writer, the
+ * laggard, is the worst adversary the claim allows: its clock is the furthest behind and it writes each change
+ * the moment the follower's cursor has passed its id; with a sound settle window it can never do so within its
+ * deadline. The teeth tests run the same harness with the reader's settle window too short and must see skips
+ * (the laggard's, by construction), so the first can fail.
  *
  * Size: short by default (well under the test timeout); `CHANGES_PROPERTY_LONG=1` (npm run test:changes-long)
  * runs more writers for minutes. The schedule (clock offsets, delays, audiences, poll gaps) comes from a seed,
@@ -20,7 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../lib/auth/principal.js';
-import { decodeCursor, EVERYONE, type ChangeRecord, type ChangeType } from '../../lib/changes/model.js';
+import { changeDay, decodeCursor, EVERYONE, type ChangeRecord, type ChangeType } from '../../lib/changes/model.js';
 import { changeStatement } from '../../lib/changes/store.js';
 import { loadConfig } from '../../lib/config.js';
 import { SnowflakeGenerator, snowflakeTime, type Clock } from '../../lib/ids/snowflake.js';
@@ -42,6 +46,7 @@ const WRITE_DEADLINE_MS = 500;
  */
 const FIRST_WORKER_ID = 900;
 const PAGE_LIMIT = 7;
+const DAY_MS = 86_400_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -88,11 +93,14 @@ interface ScenarioOptions {
   writers: number;
   /** How long the writers keep minting and writing. */
   writeForMs: number;
+  /** The follower's clock offset; drawn from the seed when not given. */
+  followerOffset?: number;
   /**
-   * Teeth by construction: writer 0's clock is 500 ms behind, the follower's 400 ms ahead, and writer 0 writes
-   * each change only after a follower poll that started after the id was minted has finished.
+   * Moves every clock (writers' and follower's) by the same amount so that the middle of the writing window
+   * falls on a UTC midnight: the feed's day partitions change under the follower's feet. The clocks' differences,
+   * which are what the claim is about, stay the same.
    */
-  laggard?: boolean;
+  crossMidnight?: boolean;
   /** The follower now and then pauses (300–1500 ms) and catches up through full pages; default on. */
   followerPauses?: boolean;
 }
@@ -114,9 +122,12 @@ interface Report {
   mustSee: Set<bigint>;
   /** Violations found while following (order, cursor monotonicity, unknown or foreign changes). */
   violations: string[];
+  /** The laggard's changes (see the file's comment). */
   laggardIds: Set<bigint>;
   /** Pages that said has_more: the follower caught up through paging. */
   fullPages: number;
+  /** Day partitions the seen changes came from. */
+  days: number;
 }
 
 /**
@@ -130,11 +141,17 @@ async function runScenario(options: ScenarioOptions): Promise<Report> {
   const channelId = (await createChannel(follower, { name: `changes property ${options.seed}` })).id;
 
   const writerOffsets = Array.from({ length: options.writers }, () => Math.round(between(random, -MAX_OFFSET_MS, MAX_OFFSET_MS)));
-  // The worst pair the claim allows is a writer far behind and a reader far ahead: always include it.
+  // The worst pair the claim allows is a writer far behind and a reader far ahead: always include the writers'
+  // extremes, and the follower's half the time.
   writerOffsets[0] = -MAX_OFFSET_MS;
   if (options.writers > 1) writerOffsets[1] = MAX_OFFSET_MS;
-  const followerOffset = options.laggard ? 400 : random() < 0.5 ? MAX_OFFSET_MS : Math.round(between(random, -MAX_OFFSET_MS, MAX_OFFSET_MS));
-  const followerClock = offsetClock(followerOffset);
+  // The laggard: one more writer, its clock as far behind as allowed.
+  const laggardIndex = writerOffsets.push(-MAX_OFFSET_MS) - 1;
+  const drawnFollowerOffset = random() < 0.5 ? MAX_OFFSET_MS : Math.round(between(random, -MAX_OFFSET_MS, MAX_OFFSET_MS));
+  const followerOffset = options.followerOffset ?? drawnFollowerOffset;
+  const middle = Date.now() + options.writeForMs / 2;
+  const shift = options.crossMidnight ? Math.ceil(middle / DAY_MS) * DAY_MS - middle : 0;
+  const followerClock = offsetClock(shift + followerOffset);
   const pollGapSeed = Math.floor(random() * 2 ** 31);
   const writerSeeds = writerOffsets.map(() => Math.floor(random() * 2 ** 31));
 
@@ -147,17 +164,18 @@ async function runScenario(options: ScenarioOptions): Promise<Report> {
   let pages = 0;
   let fullPages = 0;
 
-  // Follower polls that ended with has_more = false: [real time the poll started, resolve] waiters for the laggard.
-  const waiters: { after: number; resolve: () => void }[] = [];
-  const pollFinished = (startedAt: number) => {
+  // The laggard's waits: each resolves once the follower's cursor, after a poll that had nothing more, is at or
+  // past the id.
+  const waiters: { id: bigint; resolve: () => void }[] = [];
+  const cursorMoved = (position: bigint) => {
     for (let i = waiters.length - 1; i >= 0; i--) {
-      if (waiters[i]!.after < startedAt) {
+      if (waiters[i]!.id <= position) {
         waiters[i]!.resolve();
         waiters.splice(i, 1);
       }
     }
   };
-  const completePollStartedAfter = (realMs: number) => new Promise<void>((resolve) => waiters.push({ after: realMs, resolve }));
+  const cursorPassed = (id: bigint) => new Promise<void>((resolve) => waiters.push({ id, resolve }));
 
   /** When the last writer finished (real time), and the highest id any writer minted. */
   const progress: { writersDoneAt?: number; maxAttempted: bigint } = { maxAttempted: 0n };
@@ -191,7 +209,9 @@ async function runScenario(options: ScenarioOptions): Promise<Report> {
           if (change.audience !== EVERYONE && change.audience !== follower.userId) violations.push(`change ${id} for another user's eyes was seen`);
           const expected = { type: change.type, channel_id: channelId, ...change.body };
           const actual = { type: view.type, channel_id: view.channel_id, writer: view.writer, n: view.n };
-          if (JSON.stringify(actual) !== JSON.stringify(expected)) violations.push(`change ${id} read back as ${JSON.stringify(actual)}, written ${JSON.stringify(expected)}`);
+          if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+            violations.push(`change ${id} read back as ${JSON.stringify(actual)}, written ${JSON.stringify(expected)}`);
+          }
         }
         seenSet.add(id);
         seen.push(id);
@@ -204,7 +224,7 @@ async function runScenario(options: ScenarioOptions): Promise<Report> {
       cursor = page.next_cursor;
       if (page.has_more) continue;
       polls += 1;
-      pollFinished(startedAt);
+      cursorMoved(position);
       const { writersDoneAt, maxAttempted } = progress;
       if (writersDoneAt !== undefined && startedAt > writersDoneAt && position >= maxAttempted) return;
       if (writersDoneAt !== undefined && Date.now() - writersDoneAt > settleMs() + 2 * MAX_OFFSET_MS + 15_000) {
@@ -220,14 +240,13 @@ async function runScenario(options: ScenarioOptions): Promise<Report> {
 
   const write = async (index: number) => {
     const random = rng(writerSeeds[index]!);
-    const clock = offsetClock(writerOffsets[index]!);
+    const clock = offsetClock(shift + writerOffsets[index]!);
     const workerId = FIRST_WORKER_ID + index;
     const generator = new SnowflakeGenerator(() => Promise.resolve(workerId), clock);
-    const laggard = options.laggard === true && index === 0;
+    const laggard = index === laggardIndex;
     const endAt = Date.now() + options.writeForMs;
     for (let n = 0; Date.now() < endAt; n++) {
       const id = await generator.next();
-      const mintedAt = Date.now();
       const roll = random();
       // Mostly everyone's changes; some for the follower alone (its read positions, a second partition it
       // merges), some for another member alone (the follower must never see them).
@@ -239,10 +258,11 @@ async function runScenario(options: ScenarioOptions): Promise<Report> {
       if (id > progress.maxAttempted) progress.maxAttempted = id;
       if (laggard) laggardIds.add(id);
       // Slow writes: a quarter at once (bursts, same-millisecond ids), a quarter close to the limit, the rest
-      // anywhere below it; all under 80 % of the deadline, leaving the rest for the write itself.
+      // anywhere below it; all under 80 % of the deadline, leaving the rest for the write itself. The laggard
+      // instead waits until the follower's cursor has passed the id.
       const shape = random();
       const delay = shape < 0.25 ? 0 : shape < 0.5 ? between(random, 0.7, 0.8) * WRITE_DEADLINE_MS : between(random, 0, 0.8) * WRITE_DEADLINE_MS;
-      if (laggard) await completePollStartedAfter(mintedAt);
+      if (laggard) await cursorPassed(id);
       else if (delay > 0) await sleep(delay);
       const spent = clock.now() - snowflakeTime(id);
       try {
@@ -269,13 +289,19 @@ async function runScenario(options: ScenarioOptions): Promise<Report> {
     if (written.outcome === 'timely' && written.change.audience !== stranger) mustSee.add(id);
   }
   const skipped = [...mustSee].filter((id) => !seenSet.has(id)).length;
+  const laggardInTime = [...laggardIds].filter((id) => attempted.get(id)?.outcome === 'timely').length;
+  const days = new Set(seen.map(changeDay)).size;
+  const moved = shift ? ` (clocks moved ${(shift / 3_600_000).toFixed(2)} h ahead, across a UTC midnight)` : '';
+  const seenExtra = seen.filter((id) => !mustSee.has(id)).length;
   const summary =
-    `seed ${options.seed}: ${options.writers} writers (offsets ${writerOffsets.join(', ')} ms), follower offset ${followerOffset} ms, ` +
-    `reader settle ${settleMs()} ms; ${attempted.size} writes (${counts.timely} timely, ${counts.late} late, ${counts.failed} failed), ` +
-    `${mustSee.size} due to the follower, ${seen.length} seen, ${skipped} skipped; ${polls} polls, ${pages} pages (${fullPages} full); ` +
-    `${((Date.now() - started) / 1000).toFixed(1)} s`;
+    `seed ${options.seed}${moved}: ${options.writers} writers and the laggard (offsets ${writerOffsets.join(', ')} ms), ` +
+    `follower offset ${followerOffset} ms, reader settle ${settleMs()} ms; ` +
+    `${attempted.size} writes (${counts.timely} timely, ${counts.late} late, ${counts.failed} failed), ` +
+    `${mustSee.size} due to the follower, ${seen.length} seen (${seenExtra} of them late or failed), ${skipped} skipped; ` +
+    `the laggard ${laggardIds.size} writes, ${laggardInTime} in time; ` +
+    `${polls} polls, ${pages} pages (${fullPages} full), ${days} day partitions; ${((Date.now() - started) / 1000).toFixed(1)} s`;
   console.log(`changes-feed property: ${summary}`);
-  return { summary, attempted, seen, mustSee, violations, laggardIds, fullPages };
+  return { summary, attempted, seen, mustSee, violations, laggardIds, fullPages, days };
 }
 
 /** Runs `check`, naming the seed to replay in any failure. */
@@ -297,11 +323,11 @@ describe('changes feed: never skips, never repeats', () => {
   });
 
   it(
-    'a follower sees every change acknowledged within the deadline exactly once, in order, with clocks 1 s apart',
+    'a follower sees every change acknowledged within the deadline exactly once, in order, with clocks 1 s apart, across a UTC midnight',
     async () => {
       await replayable(SEED, () =>
         withReaderSettle({ clockSkewMs: 2 * MAX_OFFSET_MS, writeDeadlineMs: WRITE_DEADLINE_MS }, async () => {
-          const report = await runScenario({ seed: SEED, ...PROPERTY });
+          const report = await runScenario({ seed: SEED, ...PROPERTY, crossMidnight: true });
           expect(report.violations, report.summary).toEqual([]);
           const seen = new Set(report.seen);
           expect(seen.size, `${report.summary}: an id was seen twice`).toBe(report.seen.length);
@@ -310,31 +336,52 @@ describe('changes feed: never skips, never repeats', () => {
           // The run says something: most writes met the deadline and the follower saw them.
           expect(report.mustSee.size, report.summary).toBeGreaterThan(report.attempted.size / 3);
           expect(report.fullPages, `${report.summary}: paging was never exercised`).toBeGreaterThan(0);
+          expect(report.days, `${report.summary}: the run did not cross a day partition`).toBe(2);
+          // The worst writer the claim allows could not get a change passed over within its deadline.
+          expect(report.laggardIds.size, report.summary).toBeGreaterThan(0);
+          expect([...report.laggardIds].filter((id) => report.mustSee.has(id)).map(String), `${report.summary}: laggard acknowledged in time`).toEqual([]);
         }),
       );
     },
     PROPERTY.timeout,
   );
 
+  /**
+   * The same harness with the reader's settle window too short must see skips. The laggard makes them certain:
+   * with the follower's clock 500 ms ahead (1 s from the laggard's), the cursor passes each of its ids well within
+   * the deadline, and the laggard writes the change right then: acknowledged in time, and never seen.
+   */
+  function expectSkips(report: Report): void {
+    const seen = new Set(report.seen);
+    const laggardDue = [...report.laggardIds].filter((id) => report.mustSee.has(id));
+    expect(laggardDue.length, `${report.summary}: the laggard acknowledged nothing in time`).toBeGreaterThan(0);
+    expect(laggardDue.filter((id) => seen.has(id)).map(String), `${report.summary}: laggard changes seen`).toEqual([]);
+    // Skipping is the only thing a short settle breaks: no repeats, order kept.
+    expect(report.violations, report.summary).toEqual([]);
+    expect(seen.size, report.summary).toBe(report.seen.length);
+  }
+
   it(
-    'has teeth: with the settle window shrunk below the clock skew, the same harness sees skips',
+    'has teeth: with the settle window shrunk below the clock skew (50 ms for 1 s), the same harness sees skips',
     async () => {
       const seed = (SEED ^ 0x5bd1e995) >>> 0;
       await replayable(SEED, () =>
         withReaderSettle({ clockSkewMs: 0, writeDeadlineMs: 50 }, async () => {
-          // No follower pauses: the laggard waits for a poll, and must still write within its deadline.
-          const report = await runScenario({ seed, ...TEETH, laggard: true, followerPauses: false });
-          const seen = new Set(report.seen);
-          const skipped = [...report.mustSee].filter((id) => !seen.has(id));
-          // The laggard wrote each change after a poll whose head (400 ms ahead, 50 ms settle) had passed its
-          // id (500 ms behind): each of its changes acknowledged in time is skipped, by construction.
-          const laggardDue = [...report.laggardIds].filter((id) => report.mustSee.has(id));
-          expect(laggardDue.length, report.summary).toBeGreaterThan(0);
-          expect(laggardDue.filter((id) => seen.has(id)).map(String), `${report.summary}: laggard changes seen`).toEqual([]);
-          expect(skipped.length, report.summary).toBeGreaterThan(0);
-          // Skipping is the only thing a short settle breaks: no repeats, order kept.
-          expect(report.violations, report.summary).toEqual([]);
-          expect(seen.size, report.summary).toBe(report.seen.length);
+          // No follower pauses: the laggard waits for the follower, and must still write within its deadline.
+          expectSkips(await runScenario({ seed, ...TEETH, followerOffset: MAX_OFFSET_MS, followerPauses: false }));
+        }),
+      );
+    },
+    TEETH.timeout,
+  );
+
+  it(
+    'has teeth at the margin: a settle window 400 ms short (1.1 s for 1 s skew + 500 ms deadline) already skips',
+    async () => {
+      const seed = (SEED ^ 0x27d4eb2f) >>> 0;
+      await replayable(SEED, () =>
+        withReaderSettle({ clockSkewMs: 2 * MAX_OFFSET_MS - 400, writeDeadlineMs: WRITE_DEADLINE_MS }, async () => {
+          expectSkips(await runScenario({ seed, ...TEETH, followerOffset: MAX_OFFSET_MS, followerPauses: false }));
         }),
       );
     },
