@@ -67,8 +67,6 @@ export function attachWebSockets(server: Server): LocalWebSockets {
 
   const wss = new WebSocketServer({
     noServer: true,
-    // A token sent as a subprotocol (browsers) is not echoed back: the other offered protocol is.
-    handleProtocols: (protocols) => [...protocols].find((protocol) => protocol.split('.').length !== 3) ?? false,
   });
 
   const refuse = (socket: Duplex, status: number, reason: string) => {
@@ -79,6 +77,12 @@ export function attachWebSockets(server: Server): LocalWebSockets {
     const url = new URL(request.url ?? '/', 'http://local');
     if (url.pathname !== WEBSOCKET_PATH) {
       refuse(socket, 404, 'Not Found');
+      return;
+    }
+    // As API Gateway with the query string as the authorizer's identity source: no `token` parameter is a 401
+    // before the authorizer runs.
+    if (!url.searchParams.get('token')) {
+      refuse(socket, 401, 'Unauthorized');
       return;
     }
     void (async () => {

@@ -100,7 +100,7 @@ describe('migration runner against the real CQL node and PostgreSQL', () => {
         [namespace],
       ),
     );
-    expect(tables.rows.map((row) => row.table_name)).toEqual(['chats', 'message_search', 'message_templates', 'participants', 'schema_migrations']);
+    expect(tables.rows.map((row) => row.table_name)).toEqual(['change_outbox', 'chats', 'message_search', 'message_templates', 'participants', 'schema_migrations']);
     const indexes = await withPg((client) =>
       client.query<{ indexdef: string }>("SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'message_search_chat_document_idx'", [namespace]),
     );
