@@ -44,6 +44,7 @@ const settings: MessagesStackProps['settings'] = {
   logRetentionDays: context('logRetentionDays') ? Number(context('logRetentionDays')) : undefined,
   metricsNamespace: context('metricsNamespace'),
   tracing: flag('tracing'),
+  apiGatewayCloudWatchRole: flag('apiGatewayCloudWatchRole'),
 };
 
 const stack = new MessagesStack(app, context('stackName') ?? 'MessageStore', {

@@ -3,7 +3,9 @@
  * same stores, the same declared secrets and no grant of its own (a queue, a bot token) gets one role. A
  * role and its policy per function were two of the ~10 CloudFormation resources each route cost; sharing
  * them changes no permission (a function can read exactly what it could before) and keeps the stack far
- * from CloudFormation's 500-resource limit. Functions with a grant of their own get a role of their own.
+ * from CloudFormation's 500-resource limit. Functions with a grant of their own get a role of their own;
+ * a grant many functions share (publishing to the changes bus) is part of the key, so only the functions
+ * granted it share a role that has it.
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
@@ -34,7 +36,14 @@ export class FunctionRoles {
   }
 }
 
-/** The sharing key of a function: what it reaches and reads. */
-export function roleKey(stores: readonly string[], secrets: readonly string[]): string {
-  return [...[...stores].sort(), ...[...secrets].sort()].join('-');
+/** A grant shared by many functions, given to their role once (see MessagesStack). */
+export type SharedGrant = 'changes-bus';
+
+/**
+ * The sharing key of a function: what it reaches and reads, then the shared grants it has after a `+`
+ * (`postgres-redis-scylla+changes-bus`). Without grants the key is what it always was, so no role moves.
+ */
+export function roleKey(stores: readonly string[], secrets: readonly string[], grants: readonly SharedGrant[] = []): string {
+  const reaches = [...[...stores].sort(), ...[...secrets].sort()].join('-');
+  return grants.length > 0 ? `${reaches}+${[...grants].sort().join('+')}` : reaches;
 }

@@ -1,8 +1,8 @@
 /**
  * The service in one stack: the HTTP API with its JWT authorizer, one Lambda per route of the route table,
  * the migration custom resource, secrets, network placement for reaching a Scylla cluster and PostgreSQL
- * in a VPC, log retention, and the observability (alarms, dashboard, tracing) over the metrics the
- * functions emit.
+ * in a VPC, log retention, real-time push (the changes bus, the WebSocket API and its fan-out: push.ts),
+ * and the observability (alarms, dashboard, tracing) over the metrics the functions emit.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -21,8 +21,20 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { migrateFunction, purgeChannelFunction, reconcileFunction, routes, storesOf, type Route } from '../../functions/routes.js';
-import { FunctionRoles, roleKey } from './function-roles.js';
+import {
+  changeRecorders,
+  fanOutFunction,
+  migrateFunction,
+  purgeChannelFunction,
+  reconcileFunction,
+  routes,
+  storesOf,
+  wsAuthorizerFunction,
+  wsRoutesFunction,
+  type Route,
+} from '../../functions/routes.js';
+import { FunctionRoles, roleKey, type SharedGrant } from './function-roles.js';
+import { buildRealtimePush, type RealtimePush } from './push.js';
 import { OperationFunction, projectRoot, SERVICE_NAME, type StoreWiring, type Telemetry } from './operation-function.js';
 import { Observability, pascal } from './observability.js';
 
@@ -55,6 +67,11 @@ export interface MessagesStackProps extends StackProps {
     metricsNamespace?: string;
     /** Active X-Ray tracing and TRACING_ENABLED=true on every function. Default true. */
     tracing?: boolean;
+    /**
+     * Set API Gateway's account-wide CloudWatch Logs role, which the WebSocket stage's access logs need.
+     * Default true; false when the account (this region) already has one managed elsewhere.
+     */
+    apiGatewayCloudWatchRole?: boolean;
   };
 }
 
@@ -79,6 +96,9 @@ export class MessagesStack extends Stack {
   readonly observability: Observability;
   readonly telemetry: Telemetry;
   readonly purgeQueue: sqs.Queue;
+  /** Every change the `changeRecorders` record is put here (source `messages`); a rule sends it to the fan-out. */
+  readonly changesBus: events.EventBus;
+  readonly push: RealtimePush;
 
   get alarmTopic(): sns.ITopic {
     return this.observability.alarmTopic;
@@ -239,11 +259,19 @@ export class MessagesStack extends Stack {
     });
     const enqueuesPurge = new Set<string>(purgeChannelFunction.enqueuedBy);
 
+    // The functions that record changes publish them here; only they may put events on it.
+    this.changesBus = new events.EventBus(this, 'ChangesBus', { description: 'Changes recorded by the message store, for real-time push' });
+    const publishers = new Set(changeRecorders);
+    const publishing = { CHANGES_BUS_NAME: this.changesBus.eventBusName };
+    const publishes = (operation: OperationFunction) => this.changesBus.grantPutEventsTo(operation.function);
+
     const roles = new FunctionRoles(this);
     for (const route of httpRoutes) {
       // A write also reaches Redis for its rate limit.
       const stores = storesOf(route);
       const sendsPurge = enqueuesPurge.has(route.handler);
+      const publisher = publishers.has(route.handler);
+      const sharedGrants: SharedGrant[] = publisher ? ['changes-bus'] : [];
       const operation = new OperationFunction(this, pascal(route.handler), {
         handler: route.handler,
         stores,
@@ -253,10 +281,13 @@ export class MessagesStack extends Stack {
         wiring,
         telemetry,
         logRetention,
-        // Functions granted the same things share a role; one with a grant of its own keeps its own role.
-        ...(sendsPurge ? { environment: { PURGE_QUEUE_URL: this.purgeQueue.queueUrl } } : { role: roles.roleFor(roleKey(stores, route.secrets), OperationFunction.needsVpc(stores)) }),
+        environment: { ...(sendsPurge ? { PURGE_QUEUE_URL: this.purgeQueue.queueUrl } : {}), ...(publisher ? publishing : {}) },
+        // Functions granted the same things share a role (publishing included); one with a grant of its own
+        // keeps its own role.
+        ...(sendsPurge ? {} : { role: roles.roleFor(roleKey(stores, route.secrets, sharedGrants), OperationFunction.needsVpc(stores)) }),
       });
       if (sendsPurge) this.purgeQueue.grantSendMessages(operation.function);
+      if (publisher) publishes(operation);
       this.functions.set(route.handler, operation);
       this.api.addRoutes({
         path: route.path,
@@ -306,11 +337,13 @@ export class MessagesStack extends Stack {
         // The sweep of deleted channels whose purge stalled (or died in the dead-letter queue) re-requests it.
         PURGE_QUEUE_URL: this.purgeQueue.queueUrl,
         TELEGRAM_BOT_TOKEN_SECRET_ARN: botToken.secretArn,
+        ...(publishers.has(reconcileFunction.handler) ? publishing : {}),
         ...(settings.telegramHistoryUrl ? { TELEGRAM_HISTORY_URL: settings.telegramHistoryUrl } : {}),
       },
     });
     botToken.grantRead(reconcile.function);
     this.purgeQueue.grantSendMessages(reconcile.function);
+    if (publishers.has(reconcileFunction.handler)) publishes(reconcile);
     this.functions.set('reconcile', reconcile);
     new events.Rule(this, 'ReconcileSchedule', {
       description: 'Reconciles Telegram sync state, drains the search backlog, repairs reaction counters',
@@ -330,9 +363,35 @@ export class MessagesStack extends Stack {
     purge.function.addEventSource(new SqsEventSource(this.purgeQueue, { batchSize: purgeChannelFunction.batchSize, reportBatchItemFailures: true }));
     this.functions.set(purgeChannelFunction.handler, purge);
 
-    this.observability.watch({ api: this.api, routes: httpRoutes, functions: this.functions, reconcile, purge: { function: purge, queue: this.purgeQueue } });
+    this.push = buildRealtimePush(this, {
+      wiring,
+      telemetry,
+      logRetention,
+      roles,
+      jwtIssuer,
+      jwtAudience,
+      changesBus: this.changesBus,
+      addDeadLetterQueue: (id, purpose) => this.addDeadLetterQueue(id, purpose),
+      accountLogRole: settings.apiGatewayCloudWatchRole ?? true,
+    });
+    this.functions.set(wsAuthorizerFunction.handler, this.push.authorizer);
+    this.functions.set(wsRoutesFunction.handler, this.push.routes);
+    this.functions.set(fanOutFunction.handler, this.push.fanOut);
+    // Every recorder named in the route table publishes: a name this stack did not deploy is a mistake.
+    const unwired = changeRecorders.filter((handler) => !this.functions.has(handler));
+    if (unwired.length > 0) throw new Error(`changeRecorders names functions this stack does not deploy: ${unwired.join(', ')}`);
+
+    this.observability.watch({
+      api: this.api,
+      routes: httpRoutes,
+      functions: this.functions,
+      reconcile,
+      purge: { function: purge, queue: this.purgeQueue },
+      push: { fanOut: this.push.fanOut },
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
+    new CfnOutput(this, 'ChangesBusName', { value: this.changesBus.eventBusName, description: 'The EventBridge bus every recorded change is put on (source messages)' });
     new CfnOutput(this, 'TelegramWebhookSecretArn', { value: telegramWebhookSecret.secretArn });
   }
 }

@@ -14,7 +14,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { purgeChannelFunction } from '../../functions/routes.js';
+import { changeRecorders, fanOutFunction, purgeChannelFunction } from '../../functions/routes.js';
 import { storesOf, type Route } from '../../functions/routes.js';
 import type { OperationFunction } from './operation-function.js';
 import { METRIC } from '../../lib/observability/metrics.js';
@@ -22,10 +22,11 @@ import { METRIC } from '../../lib/observability/metrics.js';
 const PERIOD = Duration.minutes(5);
 /** The `route` dimension of what the reconciler emits. */
 export const RECONCILE_ROUTE = 'reconcile';
-/** Write routes that record no change of the changes feed (ephemeral state, templates, a channel's birth). */
-const NO_CHANGES = new Set(['start-typing', 'set-presence', 'create-channel', 'create-template', 'update-template', 'delete-template']);
+
 /** The `route` dimension of what the channel purge emits. */
 export const PURGE_ROUTE = purgeChannelFunction.handler;
+/** The `route` dimension of what the WebSocket fan-out emits. */
+export const FAN_OUT_ROUTE = fanOutFunction.handler;
 /** CloudWatch alarms on metric math take at most 10 metrics: one Throttles alarm per this many functions. */
 export const THROTTLE_ALARM_GROUP = 10;
 
@@ -55,6 +56,11 @@ export interface Watched {
   reconcile: OperationFunction;
   /** The purge of deleted channels: its function and its queue. */
   purge: { function: OperationFunction; queue: sqs.IQueue };
+  /**
+   * Real-time push: the fan-out the changes bus invokes. Like every function it has its Errors alarm; its
+   * dead-letter queue is alarmed where it is made (addDeadLetterQueue). Here: its row on the dashboard.
+   */
+  push?: { fanOut: OperationFunction };
 }
 
 export class Observability {
@@ -142,7 +148,7 @@ export class Observability {
   }
 
   /** The alarms and the dashboard over the API, every route and function, and the reconciler. */
-  watch({ api, routes, functions, reconcile, purge }: Watched): void {
+  watch({ api, routes, functions, reconcile, purge, push }: Watched): void {
     const emitted = this.emitted.bind(this);
 
     // Lambda's own view of every function: unhandled errors per function; throttles summed over groups of
@@ -210,11 +216,7 @@ export class Observability {
     // ChangeLateWrite: a change acknowledged after the feed's write deadline may have been passed over by a
     // follower (README, "The changes feed"): one is worth a look. Every route that records changes counts it;
     // a metric-math alarm sums at most 10 metrics, so the routes are summed in groups.
-    const recordingRoutes = [
-      ...routes.filter((route) => route.write && !NO_CHANGES.has(route.handler)).map((route) => route.handler),
-      'telegram-webhook',
-      RECONCILE_ROUTE,
-    ];
+    const recordingRoutes = changeRecorders;
     // ChangeLost: a change neither the feed nor the PostgreSQL outbox took (both stores failing at once).
     const changeAlarms = [
       { metric: METRIC.changeLateWrite, name: 'ChangeLateWrite', label: 'changes acknowledged late', what: "was acknowledged after the changes feed's write deadline: a follower may have missed it; raise CHANGES_WRITE_DEADLINE_MS or find the slow writes" },
@@ -257,10 +259,10 @@ export class Observability {
       }).addAlarmAction(this.action);
     }
 
-    this.buildDashboard({ api, routes, functions, reconcile, purge });
+    this.buildDashboard({ api, routes, functions, reconcile, purge, push });
   }
 
-  private buildDashboard({ api, routes, reconcile, purge }: Watched): void {
+  private buildDashboard({ api, routes, reconcile, purge, push }: Watched): void {
     const emitted = this.emitted.bind(this);
     const graph = (title: string, left: cloudwatch.IMetric[], width = 8, extra: Partial<cloudwatch.GraphWidgetProps> = {}) =>
       new cloudwatch.GraphWidget({ title, left, width, height: 6, leftYAxis: { min: 0 }, ...extra });
@@ -332,6 +334,22 @@ export class Observability {
       ]),
       graph('Degraded: ChannelActivityDeferred (channel order not moved: PostgreSQL down)', [this.searched(METRIC.channelActivityDeferred, 'Sum')]),
     );
+    if (push) {
+      const fanOut = push.fanOut.function;
+      this.dashboard.addWidgets(
+        graph('Changes published to the bus (by route)', [this.searched(METRIC.changePublished, 'Sum'), this.searched(METRIC.changePublishFailed, 'Sum')]),
+        graph('Real-time push: frames', [
+          emitted(METRIC.pushDelivered, FAN_OUT_ROUTE, 'Sum', 'delivered'),
+          emitted(METRIC.pushGone, FAN_OUT_ROUTE, 'Sum', 'connection gone'),
+          emitted(METRIC.pushFailed, FAN_OUT_ROUTE, 'Sum', 'failed'),
+        ]),
+        graph('Real-time push: fan-out', [
+          fanOut.metricInvocations({ period: PERIOD, statistic: 'Sum', label: 'invocations' }),
+          fanOut.metricErrors({ period: PERIOD, statistic: 'Sum', label: 'Lambda errors' }),
+          fanOut.metricThrottles({ period: PERIOD, statistic: 'Sum', label: 'throttled' }),
+        ]),
+      );
+    }
     this.dashboard.addWidgets(this.deadLetterWidget);
   }
 }

@@ -62,6 +62,9 @@ export interface OperationFunctionProps {
   reservedConcurrency?: number;
   /** Receives asynchronous invocations that failed every attempt. */
   deadLetterQueue?: sqs.IQueue;
+  /** Asynchronous invocations: retries after a failure (0 to 2; Lambda's default 2) and the oldest event still run. */
+  retryAttempts?: number;
+  maxEventAge?: Duration;
   /** A shared execution role (see function-roles.ts); without one the function gets its own. */
   role?: iam.IRole;
 }
@@ -107,6 +110,8 @@ export class OperationFunction extends Construct {
       ...(props.role ? { role: props.role } : {}),
       ...(props.telemetry.tracing ? { tracing: lambda.Tracing.ACTIVE } : {}),
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
+      ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),
+      ...(props.maxEventAge ? { maxEventAge: props.maxEventAge } : {}),
       ...(needsVpc
         ? {
             vpc: props.wiring.vpc,

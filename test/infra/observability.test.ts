@@ -6,6 +6,8 @@ import { routes, type Route } from '../../functions/routes.js';
 import { MessagesStack, type MessagesStackProps } from '../../infra/cdk/messages-stack.js';
 
 const table: readonly Route[] = routes;
+/** migrate, reconcile, purge-channel, ws-authorizer, ws-routes, fan-out. */
+const BACKGROUND_FUNCTIONS = 6;
 const SETTINGS: MessagesStackProps['settings'] = {
   jwtIssuer: 'https://issuer.example/',
   jwtAudience: 'messages-api',
@@ -191,7 +193,7 @@ describe('alarms', () => {
 
     const reconcile = resources[stack.getLogicalId(stack.functions.get('reconcile')!.function.node.defaultChild as never)]!;
     expect(reconcile.Properties.DeadLetterConfig).toEqual({ TargetArn: { 'Fn::GetAtt': [queueId, 'Arn'] } });
-    const schedule = Object.values(resources).find((resource) => resource.Type === 'AWS::Events::Rule')!;
+    const schedule = Object.values(resources).find((resource) => resource.Type === 'AWS::Events::Rule' && resource.Properties.ScheduleExpression)!;
     expect(schedule.Properties.Targets).toHaveLength(1);
     expect(schedule.Properties.Targets[0]).toMatchObject({
       Arn: { 'Fn::GetAtt': [stack.getLogicalId(stack.functions.get('reconcile')!.function.node.defaultChild as never), 'Arn'] },
@@ -206,8 +208,8 @@ describe('alarms', () => {
     const later = stack.addDeadLetterQueue('LaterDeadLetterQueue', 'a later consumer');
     const template = Template.fromStack(stack);
     const queueId = stack.getLogicalId(later.node.defaultChild as never);
-    // The reconciler's and the purge's dead-letter queues, the purge queue, and this one.
-    expect(Object.values(resourcesOf(template)).filter((resource) => resource.Type === 'AWS::SQS::Queue')).toHaveLength(4);
+    // The reconciler's, the purge's and the fan-out's dead-letter queues, the purge queue, and this one.
+    expect(Object.values(resourcesOf(template)).filter((resource) => resource.Type === 'AWS::SQS::Queue')).toHaveLength(5);
     expectDeadLetterAlarm(stack, template, queueId);
     const dlqWidget = widgetTitled(dashboardWidgets(template), /dead-letter/i);
     expect(metricsOf(dlqWidget).map((row) => parsed(row).dimensions.QueueName)).toContain(`GetAtt:${queueId}.QueueName`);
@@ -273,7 +275,7 @@ describe('dashboard', () => {
 describe('metrics namespace and tracing', () => {
   it('by default: every function has active tracing, TRACING_ENABLED=true, METRICS_NAMESPACE=ChatMessages, service messages', () => {
     const functions = functionProperties(defaults.stack, defaults.template);
-    expect(functions.length).toBe(table.length + 3);
+    expect(functions.length).toBe(table.length + BACKGROUND_FUNCTIONS);
     for (const { handler, properties } of functions) {
       expect(properties.TracingConfig, handler).toEqual({ Mode: 'Active' });
       expect(properties.Environment.Variables, handler).toMatchObject({ TRACING_ENABLED: 'true', METRICS_NAMESPACE: 'ChatMessages', POWERTOOLS_SERVICE_NAME: 'messages' });
@@ -283,7 +285,7 @@ describe('metrics namespace and tracing', () => {
   it('with tracing off: no function traces or gets TRACING_ENABLED; the namespace prop reaches functions, alarms and dashboard', () => {
     const { stack, template } = synth('Untraced', { tracing: false, metricsNamespace: 'Team/Chat' });
     const functions = functionProperties(stack, template);
-    expect(functions.length).toBe(table.length + 3);
+    expect(functions.length).toBe(table.length + BACKGROUND_FUNCTIONS);
     for (const { handler, properties } of functions) {
       expect(properties.TracingConfig, handler).toBeUndefined();
       expect('TRACING_ENABLED' in properties.Environment.Variables, handler).toBe(false);

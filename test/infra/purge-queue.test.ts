@@ -2,7 +2,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { purgeChannelFunction, routes, storesOf, type Route } from '../../functions/routes.js';
+import { changeRecorders, purgeChannelFunction, routes, storesOf, type Route } from '../../functions/routes.js';
 import { MessagesStack } from '../../infra/cdk/messages-stack.js';
 
 type Resource = { Type: string; Properties: Record<string, any> };
@@ -101,7 +101,8 @@ describe('channel purge infrastructure', () => {
     const shared = table.filter((route) => !purgeChannelFunction.enqueuedBy.includes(route.handler as never));
     const byKey = new Map<string, Set<string>>();
     for (const route of shared) {
-      const key = `${storesOf(route).sort().join()}|${route.secrets.join()}`;
+      // Publishing to the changes bus is a shared grant: recorders and non-recorders never share a role.
+      const key = `${storesOf(route).sort().join()}|${route.secrets.join()}|${changeRecorders.includes(route.handler)}`;
       byKey.set(key, (byKey.get(key) ?? new Set()).add(roleOf(route.handler)));
     }
     for (const [key, roles] of byKey) expect(roles.size, key).toBe(1);

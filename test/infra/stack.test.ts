@@ -2,7 +2,18 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { migrateFunction, purgeChannelFunction, reconcileFunction, routes, storesOf, type BackgroundFunction, type Route } from '../../functions/routes.js';
+import {
+  fanOutFunction,
+  migrateFunction,
+  purgeChannelFunction,
+  reconcileFunction,
+  routes,
+  storesOf,
+  wsAuthorizerFunction,
+  wsRoutesFunction,
+  type BackgroundFunction,
+  type Route,
+} from '../../functions/routes.js';
 import { MessagesStack, migrationsHash } from '../../infra/cdk/messages-stack.js';
 
 let template: Template;
@@ -11,7 +22,7 @@ const table: readonly Route[] = routes;
 /** Every function with the stores it must be wired to: a route's `storesOf`, a background function's stores. */
 const everyFunction: (BackgroundFunction & { wired: string[] })[] = [
   ...table.map((route) => ({ ...route, wired: storesOf(route) })),
-  ...[migrateFunction, reconcileFunction, purgeChannelFunction].map((fn) => ({ ...fn, wired: fn.stores })),
+  ...[migrateFunction, reconcileFunction, purgeChannelFunction, wsAuthorizerFunction, wsRoutesFunction, fanOutFunction].map((fn) => ({ ...fn, wired: fn.stores })),
 ];
 
 beforeAll(() => {
@@ -40,7 +51,9 @@ function logicalIdOf(handler: string): string {
 
 describe('MessagesStack', () => {
   it('routes every entry of the route table, with the JWT authorizer exactly where the table says', () => {
-    const routeResources = template.findResources('AWS::ApiGatewayV2::Route');
+    // The HTTP API's routes (the WebSocket API's are in push.test.ts).
+    const httpApi = { Ref: stack.getLogicalId(stack.api.node.defaultChild as never) };
+    const routeResources = template.findResources('AWS::ApiGatewayV2::Route', { Properties: { ApiId: httpApi } });
     const byKey = new Map(Object.values(routeResources).map((resource) => [resource.Properties.RouteKey, resource.Properties]));
     expect(byKey.size).toBe(table.length);
     for (const route of table) {
