@@ -83,9 +83,57 @@ ${bars}
 </svg>`;
 }
 
+const range = (values: number[], digits = 2) => (values.length ? `${round(Math.min(...values), digits)}–${round(Math.max(...values), digits)}` : 'n/a');
+
+/** The changes feed: a read of 100 changes against its floor, and what the change record adds to a create. */
+function changesSections(r: Results): string[] {
+  const { feedRead: f, createCost: c, loadAverage } = r.changes;
+  const arm = (name: string, a: { summary: Summary; perRun: { p50: number; p99: number }[]; errors: number }) => [
+    name,
+    ms(a.summary.p50),
+    ms(a.summary.p95),
+    ms(a.summary.p99),
+    `${range(a.perRun.map((x) => x.p50))} / ${range(a.perRun.map((x) => x.p99))} ms`,
+    a.errors,
+  ];
+  const header = ['measure', 'p50', 'p95', 'p99', 'per-run p50 / p99 range', 'errors'];
+  const warmCreate = r.warm?.createMessage?.handler as Summary | undefined;
+  const lines = [
+    `## Changes feed: a read of ${f.changes} changes (limit=${f.limit}) against its floor`,
+    '',
+    `Interleaved on the app's client, one sample of each row per round (the rounds cycling through every order); floor = the two partition reads of the day (everyone + the caller's own) at LOCAL_QUORUM, side by side, returning the same ${f.changes} rows. Before timing: handler ${f.check.handlerChanges} changes (${f.check.handlerTypes.join(', ')}), has_more ${f.check.hasMore}, floor ${f.check.floorRows} rows, same ids: ${f.check.sameIds ? 'yes' : '**no**'}, ${f.check.days} day partition(s); ${f.scyllaStatementsPerRead.min}–${f.scyllaStatementsPerRead.max} Scylla statements per handler read (plus the PostgreSQL member check). Settle ${f.settleMs} ms waited before reading.`,
+    '',
+    table(header, [
+      arm('floor: 2 partition reads', f.floor),
+      ...(f.floorWithMemberCheck ? [arm('context: member check (PostgreSQL) + the 2 reads', f.floorWithMemberCheck)] : []),
+      arm('list-changes handler', f.handler),
+    ]),
+    '',
+    `Handler / floor: p50 ×${f.ratioP50}, p99 ×${f.ratioP99} (p50 ratio per run: ${f.ratioP50PerRun.join(', ')}). Noise: floor against itself (two halves of alternate blocks of rounds) p50 ×${f.floorVsFloor.ratioP50}, p99 ×${f.floorVsFloor.ratioP99}.${f.firstErrors.length ? ` First errors: ${f.firstErrors.join('; ')}` : ''}`,
+    '',
+    '## Create: what the change record adds',
+    '',
+    `Interleaved on the app's client: (a) the message row's INSERT alone (STATEMENTS.insert) and (b) the logged batch of that INSERT and its \`message.created\` change row (changeStatement; body ${c.changeBodyBytes} bytes of JSON), the write a create sends once its bucket is indexed; and (c) the create-message handler end to end on the same channel. One sample of each per round, the rounds cycling through every order of the three.`,
+    '',
+    table(header, [
+      arm('(a) INSERT message row', c.insert),
+      arm('(b) logged batch: row + change', c.batchWithChange),
+      arm('(c) create-message handler', c.handler),
+      ...(warmCreate ? [['create-message handler, warm section (its own block)', ms(warmCreate.p50), ms(warmCreate.p95), ms(warmCreate.p99), '', '']] : []),
+    ]),
+    '',
+    `The change record adds p50 ${ms(c.addedP50)}, p99 ${ms(c.addedP99)} (×${c.ratioP50} / ×${c.ratioP99}; p50 added per run: ${c.addedP50PerRun.map((x: number) => ms(x)).join(', ')}). Noise: INSERT against itself (two halves of alternate blocks of rounds) p50 ×${c.insertVsInsert.ratioP50}, p99 ×${c.insertVsInsert.ratioP99}.${c.firstErrors.length ? ` First errors: ${c.firstErrors.join('; ')}` : ''}`,
+    '',
+    `Load average (1/5/15 min) before ${loadAverage.before.join(' / ')}, after ${loadAverage.after.join(' / ')}.`,
+  ];
+  return lines;
+}
+
 export function renderReport(r: Results): { markdown: string; svg: string } {
-  const parts: string[] = [`# Benchmark report`, '', `Machine: ${r.machine?.cpus} cores, ${r.machine?.memoryGb} GB, Node ${r.machine?.node}, store: ${r.machine?.store}. Runs: ${r.settings?.runs} × ${r.settings?.samples} samples; every figure is the median of the runs' percentiles. Started ${r.startedAt}.`, '', '![latency](latency.svg)', ''];
-  parts.push('## Targets', '', table(['target', 'measured', 'verdict'], targets(r)), '');
+  const parts: string[] = [`# Benchmark report`, '', `Machine: ${r.machine?.cpus} cores, ${r.machine?.memoryGb} GB, Node ${r.machine?.node}, store: ${r.machine?.store}. Runs: ${r.settings?.runs} × ${r.settings?.samples} samples; every figure is the median of the runs' percentiles. Sections: ${Array.isArray(r.settings?.only) ? r.settings.only.join(', ') : 'all'}. Started ${r.startedAt}.`, '', '![latency](latency.svg)', ''];
+  if (r.failed) parts.push('**The run failed** (the sections below are those that finished before it):', '', '```', String(r.failed).split('\n').slice(0, 6).join('\n'), '```', '');
+  const targetRows = targets(r);
+  if (targetRows.length > 0) parts.push('## Targets', '', table(['target', 'measured', 'verdict'], targetRows), '');
   if (r.warm) {
     parts.push('## Warm latency (sequential, in-process, API Gateway v2 events)', '');
     parts.push(table(['operation', 'raw p50', 'raw p95', 'raw p99', 'handler p50', 'handler p95', 'handler p99', 'p50 ratio', 'p99 ratio'],
@@ -103,9 +151,10 @@ export function renderReport(r: Results): { markdown: string; svg: string } {
       ['rejected: fan-out write per member (100 members), per message', ms(m.alternatives.fanOut100Members.p50), ms(m.alternatives.fanOut100Members.p99)],
     ]), '', `Scylla statements per page: first page ${m.statementsPerPage.scylla}, any page ${m.statementsPerPage.scyllaMin}–${m.statementsPerPage.scyllaMax} (mean ${m.statementsPerPage.scyllaMean}), all single-partition; PostgreSQL: one keyset query. Seed: ${JSON.stringify(m.seed)}; first page: ${JSON.stringify(m.countsOnFirstPage)}.`, '');
   }
+  if (r.changes) parts.push(...changesSections(r), '');
   if (r.antiPattern) parts.push('## Client per invocation (anti-pattern)', '', `Connect + query + shutdown per call: p50 ${ms(r.antiPattern.perInvocationGet.p50)}, p99 ${ms(r.antiPattern.perInvocationGet.p99)}; warm handler p50 ${ms(r.antiPattern.warmGet.p50)} (×${r.antiPattern.ratioP50}).`, '');
   if (r.createWithIndexFloor) parts.push('## Create against its full floor', '', `A create first checks the caller's write rate in Redis (one pipelined round trip: p50 ${ms(r.rateLimitRoundTrip?.p50 ?? NaN)}, p99 ${ms(r.rateLimitRoundTrip?.p99 ?? NaN)} through the local Upstash endpoint), then writes the message to Scylla and its search-index row to PostgreSQL side by side. Raw floor of the two writes together: p50 ${ms(r.createWithIndexFloor.floor.p50)}, p99 ${ms(r.createWithIndexFloor.floor.p99)}; handler p50 ${ms(r.createWithIndexFloor.handler.p50)} (×${r.createWithIndexFloor.ratioP50}), p99 ${ms(r.createWithIndexFloor.handler.p99)} (×${r.createWithIndexFloor.ratioP99}).`, '');
-  if (r.concurrency8) parts.push('## Concurrency 8 (3 s per run), handler and raw driver', '', table(['operation', 'handler p50', 'handler p99', 'raw p50', 'raw p99', 'handler per second'], Object.entries(r.concurrency8 as Record<string, any>).map(([op, c]) => [op, ms(c.p50), ms(c.p99), ms(c.rawP50), ms(c.rawP99), c.perSecond])), '');
+  if (r.concurrency8) parts.push('## Concurrency 8 (3 s per run), handler and raw driver', '', table(['operation', 'handler p50', 'handler p99', 'raw p50', 'raw p99', 'handler per second', 'errors (handler / raw)'], Object.entries(r.concurrency8 as Record<string, any>).map(([op, c]) => [op, ms(c.p50), ms(c.p99), ms(c.rawP50), ms(c.rawP99), c.perSecond, `${c.errors ?? '?'} / ${c.rawErrors ?? '?'}`])), '');
   if (r.throughputHandlers) parts.push('## Throughput: creates through the handlers (4 s per level)', '', table(['concurrency', 'messages/s', 'p99', 'errors'], Object.entries(r.throughputHandlers as Record<string, any>).map(([c, t]) => [c, t.perSecond, ms(t.p99), t.errors])), '');
   if (r.throughputHttp) parts.push('## Throughput: creates through the local HTTP server (autocannon, 4 s per level)', '', table(['connections', 'requests/s', 'p50', 'p99', 'non-2xx'], Object.entries(r.throughputHttp as Record<string, any>).map(([c, t]) => [c, t.perSecond, ms(t.p50), ms(t.p99), t.non2xx])), '');
   if (r.scale) parts.push('## Scale: a page of 50 at 40 points of each channel', '', table(['channel', 'messages', 'buckets', 'page p50', 'page p99', 'queries per page (min–max)'], Object.entries(r.scale as Record<string, any>).map(([name, s]) => [name, s.messages, s.buckets, ms(s.page.p50), ms(s.page.p99), `${s.queriesPerPage.min}–${s.queriesPerPage.max}`])), '');

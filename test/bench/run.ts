@@ -4,7 +4,9 @@
  * tests. Prints a summary and writes bench-results/{results.json,report.md,latency.svg}. Never fails on a
  * number: figures are reported, targets are compared in the report.
  *
- * BENCH_RUNS (3), BENCH_SAMPLES (300), BENCH_SCALE=quick (skips the 1 M-message channel).
+ * BENCH_RUNS (3), BENCH_SAMPLES (300), BENCH_SCALE=quick (skips the 1 M-message channel), BENCH_ONLY=a,b
+ * (only those sections: warm, myChannels, changes, antiPattern, createFloor, concurrency8, throughput, scale,
+ * coldStart, memory; every section still gets the common seed), KEEP_STORES=1 (leave a node it started running).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +24,7 @@ import { projectRoot } from '../../infra/cdk/bundling.js';
 import { apigwEvent, lambdaContext, type EventInput } from '../support/apigw.js';
 import { dropNamespaces, uniqueName } from '../support/namespaces.js';
 import { measureColdStarts, measureMemory } from './cold-start.js';
+import { measureChanges } from './changes.js';
 import { measureHttpThroughput } from './http-load.js';
 import { measureMyChannels } from './my-channels.js';
 import { renderReport } from './report.js';
@@ -30,6 +33,14 @@ import { round, summarize, timeConcurrent, timeSequential, type Summary } from '
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
 const QUICK = process.env.BENCH_SCALE === 'quick';
+const SECTIONS = ['warm', 'myChannels', 'changes', 'antiPattern', 'createFloor', 'concurrency8', 'throughput', 'scale', 'coldStart', 'memory'] as const;
+type Section = (typeof SECTIONS)[number];
+const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((name) => name.trim()).filter(Boolean) : undefined;
+const unknownSections = (ONLY ?? []).filter((name) => !(SECTIONS as readonly string[]).includes(name));
+if (unknownSections.length > 0) throw new Error(`BENCH_ONLY: unknown section(s) ${unknownSections.join(', ')}; known: ${SECTIONS.join(', ')}`);
+const selected = (section: Section) => !ONLY || ONLY.includes(section);
+// The memory section runs the bundles the cold-start section builds.
+if (selected('memory') && !selected('coldStart')) throw new Error('BENCH_ONLY: memory needs coldStart (it loads the bundles coldStart builds)');
 const outDir = join(projectRoot, 'bench-results');
 const log = (line: string) => console.error(`bench: ${line}`);
 const { Long } = cassandra.types;
@@ -66,7 +77,7 @@ Object.assign(process.env, stores.env, {
 await migrateAll(loadConfig(), () => undefined);
 const results: Record<string, unknown> = {
   machine: { cpus: (await import('node:os')).cpus().length, memoryGb: round((await import('node:os')).totalmem() / 2 ** 30, 1), node: process.version, store: stores.cql.kind },
-  settings: { runs: RUNS, samples: SAMPLES, quick: QUICK },
+  settings: { runs: RUNS, samples: SAMPLES, quick: QUICK, only: ONLY ?? 'all' },
   startedAt: new Date().toISOString(),
 };
 
@@ -113,7 +124,7 @@ try {
     systemLocal: () => raw.execute('SELECT release_version FROM system.local', [], read),
     getMessage: (i: number) => raw.execute(STATEMENTS.getOne, [channelId, bucketOf(pick(i)), toLong(pick(i))], read),
     createMessage: (i: number) =>
-      raw.execute(STATEMENTS.insert, [channelId, bucket, Long.fromString(encodeSnowflake(Date.now(), 999, i % 4096).toString()), userId, 'raw', cassandra.types.unset, 'app', cassandra.types.unset, cassandra.types.unset, cassandra.types.unset, cassandra.types.unset], write),
+      raw.execute(STATEMENTS.insert, [channelId, bucket, Long.fromString(encodeSnowflake(Date.now(), 999, i % 4096).toString()), userId, 'raw', cassandra.types.unset, 'app', cassandra.types.unset, cassandra.types.unset, cassandra.types.unset, cassandra.types.unset, cassandra.types.unset, cassandra.types.unset], write),
     listMessages: async (i: number) => {
       await raw.execute(STATEMENTS.bucketsAtOrBelow, [channelId, bucketOf(pick(i)), 8], read);
       await raw.execute(STATEMENTS.olderInBucket, [channelId, bucket, toLong(pick(150)), 55], read);
@@ -152,84 +163,117 @@ try {
     search: () => invoke(h.search, { method: 'GET', route: '/channels/{channel_id}/search', params: { channel_id: channelId }, query: { q: 'deployments' }, claims }, 200),
   };
 
-  log('warm latency: raw driver floor vs handler, interleaved per operation');
   const warm: Record<string, { raw: Summary; handler: Summary; ratioP50: number; ratioP99: number }> = {};
-  for (const op of Object.keys(rawFloor) as (keyof typeof rawFloor)[]) {
-    const rawSummary = await measure(rawFloor[op]);
-    const handlerSummary = await measure(handlerOps[op]);
-    warm[op] = { raw: rawSummary, handler: handlerSummary, ratioP50: round(handlerSummary.p50 / rawSummary.p50), ratioP99: round(handlerSummary.p99 / rawSummary.p99) };
-    log(`  ${op}: raw p50 ${round(rawSummary.p50)} ms, handler p50 ${round(handlerSummary.p50)} ms (×${warm[op].ratioP50})`);
-  }
-  results.warm = warm;
-
-  log('my channels: a user in 1,000 channels, a page of 50 with counts; the write cost of the ordering and its alternatives');
-  results.myChannels = await measureMyChannels({ say: log, samples: SAMPLES, runs: RUNS });
-
-  log('anti-pattern: a client created and connected per invocation');
-  const perInvocation = await measure(async (i) => {
-    const client = new cassandra.Client({ contactPoints: config.contactPoints, localDataCenter: config.localDataCenter, keyspace: namespace, protocolOptions: { port: config.port } });
-    await client.connect();
-    await client.execute(STATEMENTS.getOne, [channelId, bucketOf(pick(i)), toLong(pick(i))], read);
-    await client.shutdown();
-  }, 40);
-  results.antiPattern = { perInvocationGet: perInvocation, warmGet: warm.getMessage!.handler, ratioP50: round(perInvocation.p50 / warm.getMessage!.handler.p50, 1) };
-
-  log('create floor including its search-index write (the two run side by side in the handler)');
-  const createWithIndexFloor = await measure((i) =>
-    Promise.all([
-      rawFloor.createMessage(i),
-      db.query('INSERT INTO message_search (chat_id, message_id, author_id, content, search_config, created_at) VALUES ($1, $2, $3, $4, $5::regconfig, now()) ON CONFLICT DO NOTHING', [channelId, String(9_000_000 + i + Math.floor(Math.random() * 1e12)), userId, 'raw floor', 'english']),
-    ]),
-  );
-  log('the per-user rate-limit round trip every write makes (Upstash REST in front of Redis)');
-  const { getRedis } = await import('../../lib/redis/client.js');
-  const redis = await getRedis();
-  results.rateLimitRoundTrip = await measure((i) => redis.pipeline().incr(`bench:rl:${i % 50}`).expire(`bench:rl:${i % 50}`, 20, 'NX').exec());
-  results.createWithIndexFloor = { floor: createWithIndexFloor, handler: warm.createMessage!.handler, ratioP50: round(warm.createMessage!.handler.p50 / createWithIndexFloor.p50), ratioP99: round(warm.createMessage!.handler.p99 / createWithIndexFloor.p99) };
-
-  log('p99 at concurrency 8: handlers, and the raw driver beside them (the floor this machine sets)');
-  const concurrency8: Record<string, { p50: number; p99: number; perSecond: number; rawP50: number; rawP99: number }> = {};
-  const atEight = async (fn: (i: number) => Promise<unknown>) => {
-    const runs: number[][] = [];
-    let perSecond = 0;
-    for (let run = 0; run < RUNS; run++) {
-      const result = await timeConcurrent(8, 3000, fn);
-      runs.push(result.samples);
-      perSecond += result.perSecond / RUNS;
+  if (selected('warm')) {
+    log('warm latency: raw driver floor vs handler, interleaved per operation');
+    for (const op of Object.keys(rawFloor) as (keyof typeof rawFloor)[]) {
+      const rawSummary = await measure(rawFloor[op]);
+      const handlerSummary = await measure(handlerOps[op]);
+      warm[op] = { raw: rawSummary, handler: handlerSummary, ratioP50: round(handlerSummary.p50 / rawSummary.p50), ratioP99: round(handlerSummary.p99 / rawSummary.p99) };
+      log(`  ${op}: raw p50 ${round(rawSummary.p50)} ms, handler p50 ${round(handlerSummary.p50)} ms (×${warm[op].ratioP50})`);
     }
-    return { summary: summarize(runs), perSecond };
-  };
-  for (const op of ['createMessage', 'getMessage', 'listMessages', 'telegramMessage', 'addReaction'] as const) {
-    const handler = await atEight(handlerOps[op]);
-    const rawResult = await atEight(rawFloor[op]);
-    concurrency8[op] = {
-      p50: round(handler.summary.p50),
-      p99: round(handler.summary.p99),
-      perSecond: round(handler.perSecond, 0),
-      rawP50: round(rawResult.summary.p50),
-      rawP99: round(rawResult.summary.p99),
+    results.warm = warm;
+  }
+
+  if (selected('myChannels')) {
+    log('my channels: a user in 1,000 channels, a page of 50 with counts; the write cost of the ordering and its alternatives');
+    results.myChannels = await measureMyChannels({ say: log, samples: SAMPLES, runs: RUNS });
+  }
+
+  if (selected('changes')) {
+    log('changes feed: a read of 100 changes against its two partition reads, and what the change record adds to a create (interleaved, on the app\'s client)');
+    results.changes = await measureChanges({ say: log, samples: SAMPLES, runs: RUNS, userId });
+  }
+
+  if (selected('antiPattern')) {
+    log('anti-pattern: a client created and connected per invocation');
+    const perInvocation = await measure(async (i) => {
+      const client = new cassandra.Client({ contactPoints: config.contactPoints, localDataCenter: config.localDataCenter, keyspace: namespace, protocolOptions: { port: config.port } });
+      await client.connect();
+      await client.execute(STATEMENTS.getOne, [channelId, bucketOf(pick(i)), toLong(pick(i))], read);
+      await client.shutdown();
+    }, 40);
+    const warmGet = warm.getMessage?.handler ?? (await measure(handlerOps.getMessage));
+    results.antiPattern = { perInvocationGet: perInvocation, warmGet, ratioP50: round(perInvocation.p50 / warmGet.p50, 1) };
+  }
+
+  if (selected('createFloor')) {
+    log('create floor including its search-index write (the two run side by side in the handler)');
+    const createWithIndexFloor = await measure((i) =>
+      Promise.all([
+        rawFloor.createMessage(i),
+        db.query('INSERT INTO message_search (chat_id, message_id, author_id, content, search_config, created_at) VALUES ($1, $2, $3, $4, $5::regconfig, now()) ON CONFLICT DO NOTHING', [channelId, String(9_000_000 + i + Math.floor(Math.random() * 1e12)), userId, 'raw floor', 'english']),
+      ]),
+    );
+    log('the per-user rate-limit round trip every write makes (Upstash REST in front of Redis)');
+    const { getRedis } = await import('../../lib/redis/client.js');
+    const redis = await getRedis();
+    results.rateLimitRoundTrip = await measure((i) => redis.pipeline().incr(`bench:rl:${i % 50}`).expire(`bench:rl:${i % 50}`, 20, 'NX').exec());
+    const createHandler = warm.createMessage?.handler ?? (await measure(handlerOps.createMessage));
+    results.createWithIndexFloor = { floor: createWithIndexFloor, handler: createHandler, ratioP50: round(createHandler.p50 / createWithIndexFloor.p50), ratioP99: round(createHandler.p99 / createWithIndexFloor.p99) };
+  }
+
+  if (selected('concurrency8')) {
+    log('p99 at concurrency 8: handlers, and the raw driver beside them (the floor this machine sets)');
+    const concurrency8: Record<string, { p50: number; p99: number; perSecond: number; rawP50: number; rawP99: number; errors: number; rawErrors: number }> = {};
+    const atEight = async (fn: (i: number) => Promise<unknown>) => {
+      const runs: number[][] = [];
+      let perSecond = 0;
+      let errors = 0;
+      for (let run = 0; run < RUNS; run++) {
+        const result = await timeConcurrent(8, 3000, fn);
+        runs.push(result.samples);
+        perSecond += result.perSecond / RUNS;
+        errors += result.errors;
+      }
+      return { summary: summarize(runs), perSecond, errors };
     };
-    log(`  ${op}: handler p99 ${concurrency8[op].p99} ms, raw p99 ${concurrency8[op].rawP99} ms`);
+    for (const op of ['createMessage', 'getMessage', 'listMessages', 'telegramMessage', 'addReaction'] as const) {
+      const handler = await atEight(handlerOps[op]);
+      const rawResult = await atEight(rawFloor[op]);
+      concurrency8[op] = {
+        p50: round(handler.summary.p50),
+        p99: round(handler.summary.p99),
+        perSecond: round(handler.perSecond, 0),
+        rawP50: round(rawResult.summary.p50),
+        rawP99: round(rawResult.summary.p99),
+        errors: handler.errors,
+        rawErrors: rawResult.errors,
+      };
+      log(`  ${op}: handler p99 ${concurrency8[op].p99} ms, raw p99 ${concurrency8[op].rawP99} ms, errors ${handler.errors} / ${rawResult.errors}`);
+    }
+    results.concurrency8 = concurrency8;
   }
-  results.concurrency8 = concurrency8;
 
-  log('throughput: creates through the handlers');
-  const throughput: Record<string, { perSecond: number; p99: number; errors: number }> = {};
-  for (const concurrency of [1, 8, 32, 64]) {
-    const result = await timeConcurrent(concurrency, 4000, handlerOps.createMessage);
-    throughput[concurrency] = { perSecond: round(result.perSecond, 0), p99: round(summarize([result.samples]).p99), errors: result.errors };
+  if (selected('throughput')) {
+    log('throughput: creates through the handlers');
+    const throughput: Record<string, { perSecond: number; p99: number; errors: number }> = {};
+    for (const concurrency of [1, 8, 32, 64]) {
+      const result = await timeConcurrent(concurrency, 4000, handlerOps.createMessage);
+      throughput[concurrency] = { perSecond: round(result.perSecond, 0), p99: round(summarize([result.samples]).p99), errors: result.errors };
+    }
+    results.throughputHandlers = throughput;
+    results.throughputHttp = await measureHttpThroughput(channelId, userId, log);
   }
-  results.throughputHandlers = throughput;
-  results.throughputHttp = await measureHttpThroughput(channelId, userId, log);
 
-  log('scale: page cost against channel size and gaps');
-  results.scale = await measureScale(raw, h.createChannel, h.listMessages, log);
+  if (selected('scale')) {
+    log('scale: page cost against channel size and gaps');
+    results.scale = await measureScale(raw, h.createChannel, h.listMessages, log);
+  }
 
   await raw.shutdown();
-  log('cold starts and bundle sizes');
-  results.coldStart = await measureColdStarts({ ...process.env } as Record<string, string>, { channelId, messageId: created[0]!, userId }, log);
-  log('memory under sustained load');
-  results.memory = await measureMemory({ ...process.env } as Record<string, string>, { channelId, userId }, log);
+  if (selected('coldStart')) {
+    log('cold starts and bundle sizes');
+    results.coldStart = await measureColdStarts({ ...process.env } as Record<string, string>, { channelId, messageId: created[0]!, userId }, log);
+  }
+  if (selected('memory')) {
+    log('memory under sustained load');
+    results.memory = await measureMemory({ ...process.env } as Record<string, string>, { channelId, userId }, log);
+  }
+} catch (error) {
+  // A section that throws ends the run; what ran before it is still written, and the failure with it.
+  results.failed = (error as Error).stack ?? String(error);
+  throw error;
 } finally {
   results.finishedAt = new Date().toISOString();
   mkdirSync(outDir, { recursive: true });

@@ -71,3 +71,69 @@ export async function timeConcurrent(
 }
 
 export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** Every order of `n` items (n is small: the arms of one comparison). */
+function permutations(n: number): number[][] {
+  if (n <= 1) return [Array.from({ length: n }, (_, i) => i)];
+  return permutations(n - 1).flatMap((rest) => Array.from({ length: n }, (_, at) => [...rest.slice(0, at), n - 1, ...rest.slice(at)]));
+}
+
+/**
+ * Times `count` rounds of every arm, one sample of each per round, so the arms share the machine's moments
+ * (a GC pause, a compaction, a neighbour's burst) instead of each getting a block of its own; the rounds cycle
+ * through every order of the arms, so none always runs first or always right after a given other one (two
+ * arms simply alternate their order). A call that throws (or whose result `check` refuses) is counted as that arm's
+ * error and its time kept apart, never mixed into the latencies and never dropped silently.
+ */
+export async function timeInterleaved(
+  count: number,
+  arms: readonly ((i: number) => Promise<unknown>)[],
+  check: (arm: number, result: unknown) => string | undefined = () => undefined,
+): Promise<{ samples: number[][]; errors: number[]; firstErrors: string[] }> {
+  const samples = arms.map(() => [] as number[]);
+  const errors = arms.map(() => 0);
+  const firstErrors: string[] = [];
+  const orders = permutations(arms.length);
+  for (let i = 0; i < count; i++) {
+    for (const arm of orders[i % orders.length]!) {
+      const started = performance.now();
+      let problem: string | undefined;
+      try {
+        problem = check(arm, await arms[arm]!(i));
+      } catch (error) {
+        problem = (error as Error).message ?? String(error);
+      }
+      const elapsed = performance.now() - started;
+      if (problem === undefined) samples[arm]!.push(elapsed);
+      else {
+        errors[arm]! += 1;
+        if (firstErrors.length < 5) firstErrors.push(`arm ${arm}: ${problem.slice(0, 300)}`);
+      }
+    }
+  }
+  return { samples, errors, firstErrors };
+}
+
+/** Each run's own p50 and p99, to show how far apart runs land (the summary is their median). */
+export function perRunPercentiles(runs: number[][]): { p50: number; p99: number }[] {
+  return runs.map((samples) => {
+    const sorted = [...samples].sort((a, b) => a - b);
+    return { p50: round(percentile(sorted, 50), 3), p99: round(percentile(sorted, 99), 3) };
+  });
+}
+
+/**
+ * An A/A check of one arm: its samples split into two halves, alternate blocks of `block` rounds (the number of
+ * arm orders timeInterleaved cycles through, so each half holds every order equally often), summarised apart.
+ * Two halves of the same calls, taken in turn, differ only by noise; their ratio bounds what a difference
+ * between arms can be trusted to mean. (A failed call shifts the later blocks by one sample.)
+ */
+export function splitHalves(runs: number[][], block = 1): { first: Summary; second: Summary; ratioP50: number; ratioP99: number } {
+  const half = (which: number) => runs.map((samples) => samples.filter((_, i) => Math.floor(i / block) % 2 === which));
+  const first = summarize(half(0));
+  const second = summarize(half(1));
+  return { first, second, ratioP50: round(second.p50 / first.p50, 3), ratioP99: round(second.p99 / first.p99, 3) };
+}
+
+/** How many orders timeInterleaved cycles through for `arms` arms. */
+export const ordersOf = (arms: number): number => (arms <= 1 ? 1 : arms * ordersOf(arms - 1));
