@@ -13,7 +13,8 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { ChangeView } from '../../lib/changes/model.js';
 import { fanOutFunction } from '../../functions/routes.js';
 import { tokenOf } from '../../functions/push/token-of.js';
-import { useChangeSink } from '../../lib/use-cases/publish.js';
+import { withoutMetrics } from '../../lib/observability/metrics.js';
+import { releaseChangeSink, useChangeSink, type ChangeSink } from '../../lib/use-cases/publish.js';
 import { answerUnknownFrame, authenticateConnection, closeConnection, fanOut, handleClientFrame, openConnection, type ConnectionPoster } from '../../lib/use-cases/push.js';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER, publicJwks } from './jwt.js';
 
@@ -46,12 +47,13 @@ export function attachWebSockets(server: Server): LocalWebSockets {
   // The bus: changes of one channel are fanned out one after the other, in the order they were published
   // (EventBridge gives no order; locally, one process, order is free and tests rely on it).
   const chains = new Map<string, Promise<void>>();
-  useChangeSink({
+  const sink: ChangeSink = {
     publish(changes: readonly ChangeView[]) {
       for (const change of changes) {
         const previous = chains.get(change.channel_id) ?? Promise.resolve();
         const next = previous
-          .then(() => fanOut(change, poster, fanOutFunction.concurrency))
+          // In AWS the fan-out is a Lambda of its own: its work is not the publishing request's (nor its metrics).
+          .then(() => withoutMetrics(() => fanOut(change, poster, fanOutFunction.concurrency)))
           .then(
             () => undefined,
             (error: unknown) => console.error('local fan-out failed', error),
@@ -63,7 +65,8 @@ export function attachWebSockets(server: Server): LocalWebSockets {
       }
       return Promise.resolve();
     },
-  });
+  };
+  useChangeSink(sink);
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -116,7 +119,8 @@ export function attachWebSockets(server: Server): LocalWebSockets {
         });
         ws.on('close', () => {
           sockets.delete(connectionId);
-          closeConnection(connectionId).catch(() => undefined);
+          // A vanished connection left behind is found gone by the next fan-out and expires with its TTL anyway.
+          closeConnection(connectionId).catch((error: unknown) => console.error('local websocket: could not forget a closed connection', (error as Error).message));
         });
       });
     })();
@@ -126,7 +130,7 @@ export function attachWebSockets(server: Server): LocalWebSockets {
   return {
     async close() {
       server.off('upgrade', onUpgrade);
-      useChangeSink(undefined);
+      releaseChangeSink(sink);
       for (const socket of sockets.values()) socket.terminate();
       await Promise.allSettled([...chains.values()]);
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -64,6 +64,11 @@ export function withMetrics<T>(metrics: Metrics, work: () => T): T {
   return scope.run(metrics, work);
 }
 
+/** Runs `work` outside any route's metrics (work started by a request that outlives it, like the local fan-out). */
+export function withoutMetrics<T>(work: () => T): T {
+  return scope.exit(work);
+}
+
 /**
  * Counts one occurrence of `name` for the route being served. Outside any route (a script, a test calling
  * a use case directly) there is no one to report to and the count is dropped.

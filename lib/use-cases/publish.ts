@@ -42,6 +42,11 @@ export function useChangeSink(next: ChangeSink | undefined): void {
   sink = next ?? null;
 }
 
+/** Gives the sink back to configuration, if `owner` is still the sink (a later server may have replaced it). */
+export function releaseChangeSink(owner: ChangeSink): void {
+  if (sink === owner) sink = undefined;
+}
+
 function currentSink(): ChangeSink | null {
   if (sink === undefined) {
     const { busName } = getConfig().push;

@@ -26,6 +26,11 @@ function targets(r: Results): (string | number)[][] {
     const worst = Math.max(r.myChannels.firstPage.p99, r.myChannels.randomPage.p99);
     rows.push([`GET /channels, ${r.myChannels.channels} channels, page of 50 with counts: p99 ≤ ${r.myChannels.targetP99Ms} ms`, ms(worst), verdict(worst <= r.myChannels.targetP99Ms)]);
   }
+  if (r.push) {
+    const { latency: l, createCost: c } = r.push;
+    rows.push([`push: ack → frame p99 ≤ ${l.targetP99Ms} ms (${r.push.setup.connections} local connections, ${r.push.setup.perChannel} per channel)`, `every frame p50 ${ms(l.perFrame.summary.p50)} / p99 ${ms(l.perFrame.summary.p99)}; last of ${r.push.setup.perChannel} p99 ${ms(l.lastOfChannel.summary.p99)}; ${l.missingFrames} missing`, verdict(l.perFrame.summary.p99 <= l.targetP99Ms && l.lastOfChannel.summary.p99 <= l.targetP99Ms && l.missingFrames === 0)]);
+    rows.push([`push: publishing adds ≤ ${c.targetAddedP50Ms} ms to a create's p50 (local sink; EventBridge not measured)`, `+${ms(c.publishingAdds.p50)} (per run ${c.publishingAdds.p50PerRun.map((x: number) => round(x)).join(', ')})`, verdict(c.publishingAdds.p50 <= c.targetAddedP50Ms)]);
+  }
   const limits: Record<string, number> = { createMessage: 5, getMessage: 2, listMessages: 4, telegramMessage: 2, addReaction: 5 };
   for (const [op, limit] of Object.entries(limits)) {
     const c = r.concurrency8?.[op];
@@ -129,6 +134,56 @@ function changesSections(r: Results): string[] {
   return lines;
 }
 
+/** Real-time push: ack → frame latency over the local server's WebSockets, and what publishing adds to a create. */
+function pushSections(r: Results): string[] {
+  const { setup: s, latency: l, createCost: c, clientsClosed, loadAverage } = r.push;
+  const arm = (name: string, a: { summary: Summary; perRun: { p50: number; p99: number }[]; errors: number }) => [
+    name,
+    ms(a.summary.p50),
+    ms(a.summary.p95),
+    ms(a.summary.p99),
+    `${range(a.perRun.map((x) => x.p50))} / ${range(a.perRun.map((x) => x.p99))} ms`,
+    a.errors,
+  ];
+  const header = ['measure', 'p50', 'p95', 'p99', 'per-run p50 / p99 range', 'errors'];
+  const d = (x: { p50: number; p99: number; p50PerRun: number[] }) => `p50 ${x.p50 >= 0 ? '+' : ''}${ms(x.p50)}, p99 ${x.p99 >= 0 ? '+' : ''}${ms(x.p99)} (p50 per run: ${x.p50PerRun.map((v) => round(v)).join(', ')})`;
+  return [
+    `## Real-time push: REST ack → frame, ${s.connections} local connections over ${s.channels} channels`,
+    '',
+    `The local server in the bench process; ${s.channels} channels × ${s.members / s.channels} members × ${s.connectionsPerMember} connections = ${s.perChannel} subscribed connections per channel (${s.subscribed} subscribed in ${round(s.openMs / 1000, 1)} s); ${s.clients}. One message at a time over HTTP, rotating the channels; the next only once all ${s.perChannel} frames of the last are in or ${l.timeoutMs} ms have passed. Latency = a frame's arrival at its client − the REST response's arrival at the caller (negative: the frame came first; the fan-out starts when the change is written, before the create's PostgreSQL work and the response). Fan-out ${s.fanOutConcurrency} posts at once.`,
+    '',
+    table(header, [arm(`every frame (${l.frames} frames of ${l.messages} messages)`, l.perFrame), arm(`last of the ${s.perChannel} connections, per message`, l.lastOfChannel)]),
+    '',
+    `Target p99 ≤ ${l.targetP99Ms} ms: ${verdict(l.perFrame.summary.p99 <= l.targetP99Ms && l.lastOfChannel.summary.p99 <= l.targetP99Ms && l.missingFrames === 0)}. Frames before the ack: ${l.framesBeforeAck}. Missing (not received within ${l.timeoutMs} ms, counted as errors): ${l.missingFrames} frames, ${l.incompleteMessages} messages; duplicates ${l.duplicates}. Other frames received: ${JSON.stringify(clientsClosed.otherFrames)}; frames of messages never collected: ${clientsClosed.uncollected} message(s). Connections still in the channels' registry sets 1 s after the clients closed (50 every 200 ms): ${clientsClosed.registryAfterClose ?? 'n/a'}.`,
+    '',
+    '## Create: what publishing adds',
+    '',
+    `All creates over HTTP to the same server, ${s.connections} connections open throughout. Block 1 (the server's sink), interleaved: (A) a create in a channel with ${s.perChannel} listeners (frames awaited before the next call, outside its time) and (B) one in an 11th channel nobody listens to. Block 2 (the server's sink cannot be restored once replaced, so it comes second), interleaved with the sink set before each call: (C) a listened channel with no sink, (D) the 11th channel with no sink, (E) the 11th channel with the server's fan-out code on the same registry (it finds no connection), (F) the 11th channel with a sink that does nothing. Locally the sink returns at once and fans out beside the request: the create pays only for the CPU it takes from it on this machine.`,
+    '',
+    table(header, [
+      arm(`(A) block 1: ${s.perChannel} listeners, published`, c.block1.listened),
+      arm('(B) block 1: no listeners, published', c.block1.unlistened),
+      ...(c.block0 ? [arm('(Bq0) block 0, before block 1: no listeners, published, B alone (no frames anywhere)', c.block0.unlistened)] : []),
+      ...(c.block1b ? [arm('(Bq) block 1b: no listeners, published, B alone (no frames anywhere)', c.block1b.unlistened)] : []),
+      arm('(C) block 2: listened channel, nothing published', c.block2.listened),
+      arm('(D) block 2: no listeners, nothing published', c.block2.unlistened),
+      arm('(E) block 2: no listeners, published (fan-out finds nobody)', c.block2.published),
+      ...(c.block2.noOpSink ? [arm('(F) block 2: no listeners, a sink that does nothing', c.block2.noOpSink)] : []),
+    ]),
+    '',
+    `- delivering ${s.perChannel} frames beside a create, A − B (interleaved): ${d(c.fanOutBeside)}`,
+    `- publishing itself, E − D (interleaved, on against off): ${d(c.publishNoListeners)}${c.handOver ? `; of which handing the change over to a sink that does nothing, F − D: ${d(c.handOver)}` : ''}`,
+    `- **publishing adds, (A − B) + (E − D): ${d(c.publishingAdds)}**; target p50 +≤ ${c.targetAddedP50Ms} ms: ${verdict(c.publishingAdds.p50 <= c.targetAddedP50Ms)}`,
+    `- A/A: C − D (both off; listened vs unlistened channel): ${d(c.offListenedVsUnlistened)}; B against itself (two halves) p50 ×${c.block1.unlistenedHalves.ratioP50} (${ms(c.block1.unlistenedHalves.diffP50)}), p99 ×${c.block1.unlistenedHalves.ratioP99}; D against itself p50 ×${c.block2.unlistenedHalves.ratioP50} (${ms(c.block2.unlistenedHalves.diffP50)}), p99 ×${c.block2.unlistenedHalves.ratioP99}`,
+    `- across the blocks (block drift included): A − C ${d(c.acrossBlocks.listenedOnVsOff)}; B − D ${d(c.acrossBlocks.unlistenedOnVsOff)}; B − E (the same work in both blocks) ${d(c.acrossBlocks.publishedBlock1VsBlock2)}${c.acrossBlocks.afterDeliveries ? `; B − Bq0 (block 0, just before) ${c.acrossBlocks.beforeDeliveries ? d(c.acrossBlocks.beforeDeliveries) : 'n/a'}; B − Bq (block 1b, just after) ${d(c.acrossBlocks.afterDeliveries)} (B slower than both would mean A's deliveries slow the creates around them, which A − B cannot see; Bq0 and Bq are sequential creates in one channel, not interleaved, so this is a pointer, not a figure); Bq − E (adjacent blocks, the server's sink against the bench's) ${d(c.acrossBlocks.quietVsBlock2)}` : ''}`,
+    `- frames of block 2's listened-channel messages received: ${c.block2.framesWhileOff} (expected 0); posts the bench sink was asked for: ${c.block2.unexpectedPosts} (expected 0).${c.firstErrors.length ? ` First errors: ${c.firstErrors.join('; ')}` : ''}`,
+    '',
+    `Not measured here: the AWS sink, EventBridge PutEvents (no AWS on this machine). The code bounds it: the send starts when the change is written and runs beside the request's remaining work; the invocation awaits it only at its end (settlePublishes), for at most PUBLISH_TIMEOUT_MS = ${c.publishTimeoutMs} ms (lib/use-cases/publish.ts), so a create pays at most what the PutEvents round trip takes beyond its own remaining work, ${c.publishTimeoutMs} ms in the worst case.`,
+    '',
+    `Load average (1/5/15 min) before ${loadAverage.before.join(' / ')}, after ${loadAverage.after.join(' / ')}. Measured ${r.push.date}.`,
+  ];
+}
+
 export function renderReport(r: Results): { markdown: string; svg: string } {
   const parts: string[] = [`# Benchmark report`, '', `Machine: ${r.machine?.cpus} cores, ${r.machine?.memoryGb} GB, Node ${r.machine?.node}, store: ${r.machine?.store}. Runs: ${r.settings?.runs} × ${r.settings?.samples} samples; every figure is the median of the runs' percentiles. Sections: ${Array.isArray(r.settings?.only) ? r.settings.only.join(', ') : 'all'}. Started ${r.startedAt}.`, '', '![latency](latency.svg)', ''];
   if (r.failed) parts.push('**The run failed** (the sections below are those that finished before it):', '', '```', String(r.failed).split('\n').slice(0, 6).join('\n'), '```', '');
@@ -152,6 +207,7 @@ export function renderReport(r: Results): { markdown: string; svg: string } {
     ]), '', `Scylla statements per page: first page ${m.statementsPerPage.scylla}, any page ${m.statementsPerPage.scyllaMin}–${m.statementsPerPage.scyllaMax} (mean ${m.statementsPerPage.scyllaMean}), all single-partition; PostgreSQL: one keyset query. Seed: ${JSON.stringify(m.seed)}; first page: ${JSON.stringify(m.countsOnFirstPage)}.`, '');
   }
   if (r.changes) parts.push(...changesSections(r), '');
+  if (r.push) parts.push(...pushSections(r), '');
   if (r.antiPattern) parts.push('## Client per invocation (anti-pattern)', '', `Connect + query + shutdown per call: p50 ${ms(r.antiPattern.perInvocationGet.p50)}, p99 ${ms(r.antiPattern.perInvocationGet.p99)}; warm handler p50 ${ms(r.antiPattern.warmGet.p50)} (×${r.antiPattern.ratioP50}).`, '');
   if (r.createWithIndexFloor) parts.push('## Create against its full floor', '', `A create first checks the caller's write rate in Redis (one pipelined round trip: p50 ${ms(r.rateLimitRoundTrip?.p50 ?? NaN)}, p99 ${ms(r.rateLimitRoundTrip?.p99 ?? NaN)} through the local Upstash endpoint), then writes the message to Scylla and its search-index row to PostgreSQL side by side. Raw floor of the two writes together: p50 ${ms(r.createWithIndexFloor.floor.p50)}, p99 ${ms(r.createWithIndexFloor.floor.p99)}; handler p50 ${ms(r.createWithIndexFloor.handler.p50)} (×${r.createWithIndexFloor.ratioP50}), p99 ${ms(r.createWithIndexFloor.handler.p99)} (×${r.createWithIndexFloor.ratioP99}).`, '');
   if (r.concurrency8) parts.push('## Concurrency 8 (3 s per run), handler and raw driver', '', table(['operation', 'handler p50', 'handler p99', 'raw p50', 'raw p99', 'handler per second', 'errors (handler / raw)'], Object.entries(r.concurrency8 as Record<string, any>).map(([op, c]) => [op, ms(c.p50), ms(c.p99), ms(c.rawP50), ms(c.rawP99), c.perSecond, `${c.errors ?? '?'} / ${c.rawErrors ?? '?'}`])), '');

@@ -5,8 +5,8 @@
  * number: figures are reported, targets are compared in the report.
  *
  * BENCH_RUNS (3), BENCH_SAMPLES (300), BENCH_SCALE=quick (skips the 1 M-message channel), BENCH_ONLY=a,b
- * (only those sections: warm, myChannels, changes, antiPattern, createFloor, concurrency8, throughput, scale,
- * coldStart, memory; every section still gets the common seed), KEEP_STORES=1 (leave a node it started running).
+ * (only those sections: warm, myChannels, changes, push, antiPattern, createFloor, concurrency8, throughput,
+ * scale, coldStart, memory; every section still gets the common seed), KEEP_STORES=1 (leave a node it started running).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,13 +27,14 @@ import { measureColdStarts, measureMemory } from './cold-start.js';
 import { measureChanges } from './changes.js';
 import { measureHttpThroughput } from './http-load.js';
 import { measureMyChannels } from './my-channels.js';
+import { measurePush } from './push.js';
 import { renderReport } from './report.js';
 import { round, summarize, timeConcurrent, timeSequential, type Summary } from './stats.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
 const QUICK = process.env.BENCH_SCALE === 'quick';
-const SECTIONS = ['warm', 'myChannels', 'changes', 'antiPattern', 'createFloor', 'concurrency8', 'throughput', 'scale', 'coldStart', 'memory'] as const;
+const SECTIONS = ['warm', 'myChannels', 'changes', 'push', 'antiPattern', 'createFloor', 'concurrency8', 'throughput', 'scale', 'coldStart', 'memory'] as const;
 type Section = (typeof SECTIONS)[number];
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((name) => name.trim()).filter(Boolean) : undefined;
 const unknownSections = (ONLY ?? []).filter((name) => !(SECTIONS as readonly string[]).includes(name));
@@ -183,6 +184,11 @@ try {
   if (selected('changes')) {
     log('changes feed: a read of 100 changes against its two partition reads, and what the change record adds to a create (interleaved, on the app\'s client)');
     results.changes = await measureChanges({ say: log, samples: SAMPLES, runs: RUNS, userId });
+  }
+
+  if (selected('push')) {
+    log('push: 1,000 WebSocket connections over 10 channels on the local server; REST ack → frame latency, and what publishing adds to a create');
+    results.push = await measurePush({ say: log, samples: SAMPLES, runs: RUNS });
   }
 
   if (selected('antiPattern')) {

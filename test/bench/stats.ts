@@ -73,7 +73,7 @@ export async function timeConcurrent(
 export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /** Every order of `n` items (n is small: the arms of one comparison). */
-function permutations(n: number): number[][] {
+export function permutations(n: number): number[][] {
   if (n <= 1) return [Array.from({ length: n }, (_, i) => i)];
   return permutations(n - 1).flatMap((rest) => Array.from({ length: n }, (_, at) => [...rest.slice(0, at), n - 1, ...rest.slice(at)]));
 }
