@@ -19,6 +19,11 @@ export async function enqueueOutbox(query: PgQuery, change: ChangeRecord): Promi
   return rows[0]!.id;
 }
 
+/** Points the entry at another id (one never written), so the relay writes it rather than trusting a late row. */
+export async function repointOutbox(outboxId: string, changeId: bigint): Promise<void> {
+  await pgQuery('UPDATE change_outbox SET change_id = $2 WHERE id = $1', [outboxId, changeId.toString()]);
+}
+
 export async function deleteOutbox(outboxId: string): Promise<void> {
   await pgQuery('DELETE FROM change_outbox WHERE id = $1', [outboxId]);
 }

@@ -69,17 +69,22 @@ export async function withPostgresTransaction<T>(work: (query: PgQuery) => Promi
       throw toPostgresError(error);
     }
   };
+  let result: T;
   try {
     await query('BEGIN');
-    const result = await work(query);
+    result = await work(query);
     await query('COMMIT');
-    return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // A connection that cannot roll back is not given back to the pool in that state: it is discarded.
+    const broken = await client.query('ROLLBACK').then(
+      () => undefined,
+      (rollbackError: unknown) => rollbackError as Error,
+    );
+    client.release(broken);
     throw error;
-  } finally {
-    client.release();
   }
+  client.release();
+  return result;
 }
 
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006', '57014']);

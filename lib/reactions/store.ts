@@ -4,6 +4,7 @@
  * concurrent duplicates find the row already in the wanted state and leave the counter alone.
  */
 import cassandra from 'cassandra-driver';
+import { log } from '../log.js';
 import { writeConsistency } from '../scylla/client.js';
 import { conditionalWrite, read, readPages, write } from '../scylla/execute.js';
 import { toLong } from '../scylla/values.js';
@@ -32,6 +33,19 @@ async function moveCounter(channelId: string, messageId: bigint, emoji: string, 
   );
 }
 
+/**
+ * The row changed: that is the reaction's change, whatever happens to the counter. A counter move that fails
+ * leaves a drift the reconciler repairs; failing the request instead would lose the change (its retry finds
+ * the row in place and records nothing).
+ */
+async function moveCounterOrLeaveDrift(channelId: string, messageId: bigint, emoji: string, delta: 1 | -1): Promise<void> {
+  try {
+    await moveCounter(channelId, messageId, emoji, delta);
+  } catch (error) {
+    log().warn('reaction counter not moved; the reconciler repairs the drift', { channelId, emoji, error: error as Error });
+  }
+}
+
 /** Returns true when this call added the reaction (and moved the counter). */
 export async function addReaction(channelId: string, messageId: bigint, emoji: string, userId: string): Promise<boolean> {
   await markActivity(channelId, messageId);
@@ -40,7 +54,7 @@ export async function addReaction(channelId: string, messageId: bigint, emoji: s
     [channelId, toLong(messageId), emoji, userId, new Date()],
   );
   if (!result.wasApplied()) return false;
-  await moveCounter(channelId, messageId, emoji, 1);
+  await moveCounterOrLeaveDrift(channelId, messageId, emoji, 1);
   return true;
 }
 
@@ -52,7 +66,7 @@ export async function removeReaction(channelId: string, messageId: bigint, emoji
     [channelId, toLong(messageId), emoji, userId],
   );
   if (!result.wasApplied()) return false;
-  await moveCounter(channelId, messageId, emoji, -1);
+  await moveCounterOrLeaveDrift(channelId, messageId, emoji, -1);
   return true;
 }
 

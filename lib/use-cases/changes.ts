@@ -10,7 +10,7 @@
 import type { Principal } from '../auth/principal.js';
 import { authorizeChannel } from '../channels/access.js';
 import { changeDay, decodeCursor, encodeCursor, EVERYONE, toChangeView, type ChangeDraft, type ChangeRecord, type ChangeView } from '../changes/model.js';
-import { deleteOutbox, enqueueOutbox, staleOutbox } from '../changes/outbox-store.js';
+import { deleteOutbox, enqueueOutbox, repointOutbox, staleOutbox } from '../changes/outbox-store.js';
 import { changesInPartition, changeStatement } from '../changes/store.js';
 import { getConfig } from '../config.js';
 import { GoneError, InvalidRequestError } from '../errors.js';
@@ -66,13 +66,19 @@ export async function commitWithChange(
   publishChange(change);
   if (elapsed > writeDeadlineMs) {
     countMetric(METRIC.changeLateWrite);
-    log().warn('change acknowledged after the write deadline: a follower may have passed it', {
+    log().warn('change acknowledged after the write deadline: a follower may have passed it; recorded again', {
       channelId: change.channelId,
       type: change.type,
       changeId: change.id.toString(),
       elapsedMs: elapsed,
       writeDeadlineMs,
     });
+    // A follower may be past its id: the change is written again under a fresh one. Followers that saw the
+    // first see it twice (changes are states; a repeat is harmless), none misses it. Once, even if late again.
+    const again: ChangeRecord = { ...change, id: await nextMessageId() };
+    await writeAtomically([changeStatement(again)]);
+    publishChange(again);
+    return again;
   }
   return change;
 }
@@ -85,20 +91,24 @@ export async function commitWithChange(
  * (logged, counted as ChangeLost) and the error thrown.
  */
 export async function recordChange(draft: ChangeDraft, complete?: () => Promise<Record<string, unknown>>): Promise<ChangeRecord> {
-  const id = await nextMessageId();
-  let change: ChangeRecord = { ...draft, id };
+  let change: ChangeRecord = { ...draft, id: 0n };
   try {
     if (complete) change = { ...change, body: { ...change.body, ...(await complete()) } };
-    return await commitWithChange(change, (statement, deadlineMs) => writeAtomically([statement], { readTimeout: deadlineMs }), id);
+    // Minted after the count read, just before the write: the deadline is the write's alone.
+    change = { ...change, id: await nextMessageId() };
+    return await commitWithChange(change, (statement, deadlineMs) => writeAtomically([statement], { readTimeout: deadlineMs }), change.id);
   } catch (error) {
     try {
+      // The failed write's outcome is unknown (it may still land, late, behind followers): parked under an id
+      // never written, so the relay writes it again rather than trusting a late row. A repeat is harmless.
+      change = { ...change, id: await nextMessageId() };
       await enqueueOutbox(pgQuery, change);
       countMetric(METRIC.changeParked);
       log().warn('change parked in the outbox for the reconciler', { channelId: change.channelId, type: change.type, error: error as Error });
       return change;
     } catch {
       countMetric(METRIC.changeLost);
-      log().error('change lost: neither the feed nor the outbox took it', { channelId: change.channelId, type: change.type, changeId: id.toString(), body: change.body });
+      log().error('change lost: neither the feed nor the outbox took it', { channelId: change.channelId, type: change.type, body: change.body });
       throw error;
     }
   }
@@ -130,8 +140,11 @@ export async function commitWithPostgresChange<T>(
       await commitWithChange(change, (statement, deadlineMs) => writeAtomically([statement], { readTimeout: deadlineMs }), change.id);
       await deleteOutbox(outboxId);
     } catch (error) {
-      // The state change is committed; its change is not lost, only later (the reconciler's next run).
+      // The state change is committed; its change is not lost, only later (the reconciler's next run). The
+      // write's outcome is unknown, so the row is pointed at an id never written: the relay then writes the
+      // change again instead of trusting a row that may have landed late, behind followers.
       log().warn('change left in the outbox for the reconciler', { channelId: change.channelId, type: change.type, error: error as Error });
+      await repointOutbox(outboxId, await nextMessageId()).catch(() => undefined);
     }
   }
   return result;

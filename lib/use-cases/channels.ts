@@ -118,9 +118,15 @@ async function requireOwnerOrService(principal: Principal, channelId: string, ac
 /** PATCH: the name in PostgreSQL (the authority), then in channel_metadata. */
 export async function updateChannel(principal: Principal, channelId: string, input: { name?: string | undefined }): Promise<ChannelView> {
   await requireOwnerOrService(principal, channelId, 'change the channel');
-  const before = await currentChannel(channelId);
-  // The same name again is no change: nothing written, nothing recorded.
-  if (input.name === undefined || before.name === input.name) return before;
+  // PostgreSQL is the authority on the name: Scylla's copy may trail it (a rename whose copy failed), and
+  // comparing with the copy would take a real change back for a repeat.
+  const [before, chat] = await Promise.all([currentChannel(channelId), getChat(channelId)]);
+  if (!chat) throw new NotFoundError('Channel not found');
+  // The same name again is no change: nothing recorded (the copy is made right if it trails).
+  if (input.name === undefined || chat.name === input.name) {
+    if (before.name !== chat.name) await renameChannelMetadata(channelId, chat.name);
+    return { ...before, name: chat.name };
+  }
   const name = input.name;
   const channel: ChannelView = { ...before, name };
   const renamed = await commitWithPostgresChange(
@@ -159,9 +165,13 @@ export async function deleteChannel(principal: Principal, channelId: string): Pr
 export async function linkChannelToTelegram(principal: Principal, channelId: string, telegramChatId: number): Promise<ChannelView> {
   await authorizeChannel(principal, channelId);
   if (!principal.isService) throw new ForbiddenError('Only a service principal may link a Telegram chat');
-  const before = await currentChannel(channelId);
-  // Linking the chat already linked is no change: nothing written, nothing recorded.
-  if (before.telegram_chat_id === telegramChatId) return before;
+  const [before, chat] = await Promise.all([currentChannel(channelId), getChat(channelId)]);
+  if (!chat) throw new NotFoundError('Channel not found');
+  // Linking the chat already linked (PostgreSQL, the authority) is no change: nothing recorded.
+  if (chat.telegramChatId === telegramChatId) {
+    if (before.telegram_chat_id !== telegramChatId) await setChannelTelegramChat(channelId, telegramChatId);
+    return { ...before, telegram_chat_id: telegramChatId };
+  }
   // Named before the link, so the purge finds this chat's mappings even after a re-link to another chat.
   await recordChatEverLinked(channelId, telegramChatId);
   const channel: ChannelView = { ...before, telegram_chat_id: telegramChatId };

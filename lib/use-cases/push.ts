@@ -83,6 +83,15 @@ export async function handleClientFrame(connectionId: string, text: string, post
   const accepted = frame.channel_ids.filter((_, index) => allowed[index]);
   const refused = frame.channel_ids.filter((_, index) => !allowed[index]);
   await subscribe(connectionId, accepted);
+  // A removal that committed between the check and the subscription unsubscribed nothing (this connection was
+  // not listening yet): checked again once listening, and undone for a channel that now refuses.
+  const still = await mapConcurrently(accepted, CHECKS_AT_ONCE, (channelId) => mayListen(principal, channelId));
+  const lost = accepted.filter((_, index) => !still[index]);
+  if (lost.length > 0) {
+    await unsubscribe(connectionId, lost);
+    refused.push(...lost);
+    accepted.splice(0, accepted.length, ...accepted.filter((channelId) => !lost.includes(channelId)));
+  }
   if (accepted.length > 0) await poster.post(connectionId, { type: 'subscribed', channel_ids: accepted });
   if (refused.length > 0) {
     await poster.post(connectionId, { type: 'error', code: 'forbidden', message: 'Not a member of these channels (or they do not exist)', channel_ids: refused });
@@ -144,8 +153,13 @@ export async function fanOut(change: ChangeView, poster: ConnectionPoster, concu
     }
   });
   const gone = recipients.filter((_, index) => outcomes[index] === 'gone');
-  await mapConcurrently(gone, concurrency, (connectionId) => forgetConnection(connectionId));
-  if (change.type === 'channel.deleted') await dropChannel(change.channel_id);
+  // Once frames are out, nothing may throw: a failed invocation would be retried and post them all again.
+  try {
+    await mapConcurrently(gone, concurrency, (connectionId) => forgetConnection(connectionId));
+    if (change.type === 'channel.deleted') await dropChannel(change.channel_id);
+  } catch (error) {
+    log().warn('push registry clean-up failed (entries expire with their TTL)', { channelId: change.channel_id, error: error as Error });
+  }
   const report = { delivered: outcomes.filter((outcome) => outcome === 'sent').length, gone: gone.length, failed: outcomes.filter((outcome) => outcome === 'failed').length };
   countMetric(METRIC.pushDelivered, report.delivered);
   if (report.gone > 0) countMetric(METRIC.pushGone, report.gone);
