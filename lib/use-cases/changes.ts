@@ -50,7 +50,8 @@ function lastPositionAt(unixMs: number): bigint {
  * change (a logged batch) or, for a state change that cannot share one, right after it. The id is minted here,
  * just before the write, unless the caller passes one it minted moments ago (a message's own id). A write
  * acknowledged later than the deadline after its id's time may have been passed over by a follower: it is
- * counted (ChangeLateWrite, alarmed) and logged with the change. Once acknowledged, it is published for push.
+ * counted (ChangeLateWrite, alarmed), logged, and written again under a fresh id (returned). Once
+ * acknowledged, it is published for push.
  */
 export async function commitWithChange(
   draft: ChangeDraft,
@@ -83,6 +84,9 @@ export async function commitWithChange(
   return change;
 }
 
+/** The write of a change that shares no batch: the change row alone, within what is left of the deadline. */
+const writeAlone = (statement: Statement, deadlineMs: number) => writeAtomically([statement], { readTimeout: deadlineMs });
+
 /**
  * Records a change on its own, right after a state change that could not share its write (a conditional
  * write). If the feed write fails (Scylla failing between the two statements), the change is parked in
@@ -96,7 +100,7 @@ export async function recordChange(draft: ChangeDraft, complete?: () => Promise<
     if (complete) change = { ...change, body: { ...change.body, ...(await complete()) } };
     // Minted after the count read, just before the write: the deadline is the write's alone.
     change = { ...change, id: await nextMessageId() };
-    return await commitWithChange(change, (statement, deadlineMs) => writeAtomically([statement], { readTimeout: deadlineMs }), change.id);
+    return await commitWithChange(change, writeAlone, change.id);
   } catch (error) {
     try {
       // The failed write's outcome is unknown (it may still land, late, behind followers): parked under an id
@@ -137,7 +141,7 @@ export async function commitWithPostgresChange<T>(
   });
   if (outboxId !== undefined && isFreshId(change.id)) {
     try {
-      await commitWithChange(change, (statement, deadlineMs) => writeAtomically([statement], { readTimeout: deadlineMs }), change.id);
+      await commitWithChange(change, writeAlone, change.id);
       await deleteOutbox(outboxId);
     } catch (error) {
       // The state change is committed; its change is not lost, only later (the reconciler's next run). The

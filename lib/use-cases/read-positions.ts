@@ -13,13 +13,13 @@ export const UNREAD_CAP = 1000;
 
 export async function setReadPosition(principal: Principal, channelId: string, messageId: bigint): Promise<{ message_id: string }> {
   await authorizeChannel(principal, channelId);
-  const message = await getMessageRecord(channelId, messageId);
+  // The message and the stored position are read side by side (both are needed before any write).
+  const [message, current] = await Promise.all([getMessageRecord(channelId, messageId), currentPosition(channelId, principal.userId)]);
   if (!message) throw new NotFoundError('Message not found');
+  // Positions never move back: one at or past this message already is no change, and records none.
+  if (current !== null && current >= messageId) return { message_id: current.toString() };
   // Named in the channel's index before the position exists, so the purge finds it (members who leave, services).
   await recordReader(channelId, principal.userId);
-  // Positions never move back: one at or past this message already is no change, and records none.
-  const current = await currentPosition(channelId, principal.userId);
-  if (current !== null && current >= messageId) return { message_id: current.toString() };
   let stored: bigint | null = null;
   await commitWithChange(
     { channelId, type: 'read_position.updated', audience: principal.userId, body: { message_id: messageId.toString(), user_id: principal.userId } },
