@@ -167,6 +167,19 @@ export const purgeChannelFunction: BackgroundFunction & { enqueuedBy: RouteName[
   delaySeconds: 120,
 };
 
+/**
+ * Points the Telegram bot at the deployed webhook on stack create and update (`setWebhook` with the API's URL,
+ * the secret token and `allowed_updates`; idempotent) and removes it on stack delete (`deleteWebhook`): a
+ * CloudFormation custom resource. It reaches no store: only the Bot API, with the bot token and webhook secret.
+ */
+export const registerTelegramWebhookFunction: BackgroundFunction = {
+  handler: 'register-telegram-webhook',
+  stores: [],
+  secrets: ['telegramWebhookSecret'],
+  memoryMb: 256,
+  timeoutSeconds: 60,
+};
+
 /** Write routes that record no change of the changes feed (ephemeral state, templates, a channel's birth). */
 const RECORDS_NO_CHANGE = new Set<string>(['start-typing', 'set-presence', 'create-channel', 'create-template', 'update-template', 'delete-template']);
 

@@ -125,6 +125,7 @@ const envSchema = z
     PURGE_DELAY_SECONDS: integer(120, 0, 900),
     RATE_LIMIT_WRITES: integer(60, 1, 1_000_000),
     RATE_LIMIT_WINDOW_SECONDS: integer(10, 1, 3600),
+    RATE_LIMIT_READS: integer(600, 1, 1_000_000),
     MIGRATIONS_DIR: optionalText,
     LOG_LEVEL: withDefault(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO'),
     METRICS_NAMESPACE: z.pipe(
@@ -201,8 +202,8 @@ export interface Config {
    * AWS): beyond the longest request and the 30 s Telegram link cache, so writes in flight land first.
    */
   purgeDelaySeconds: number;
-  /** Writes each user may make per window (service principals are exempt). */
-  rateLimit: { writes: number; windowSeconds: number };
+  /** Writes and reads each user may make per window (service principals are exempt). */
+  rateLimit: { writes: number; reads: number; windowSeconds: number };
   /** Where `scylla/*.cql` and `postgres/*.sql` live; the project's `cql/` unless bundled elsewhere. */
   migrationsDir?: string;
   logLevel: Env['LOG_LEVEL'];
@@ -262,7 +263,7 @@ function toConfig(env: Env): Config {
     jwt: { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
     purgeQueueUrl: env.PURGE_QUEUE_URL,
     purgeDelaySeconds: env.PURGE_DELAY_SECONDS,
-    rateLimit: { writes: env.RATE_LIMIT_WRITES, windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS },
+    rateLimit: { writes: env.RATE_LIMIT_WRITES, reads: env.RATE_LIMIT_READS, windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS },
     migrationsDir: env.MIGRATIONS_DIR,
     logLevel: env.LOG_LEVEL,
     metrics: { namespace: env.METRICS_NAMESPACE, enabled: env.METRICS_ENABLED },
