@@ -26,7 +26,7 @@ export interface Route {
   path: string;
   /** The entry point `functions/<handler>.ts`, and the `route` dimension of every metric it emits. */
   handler: string;
-  /** Stores the use case reaches. A write also reaches Redis for its rate limit: see `storesOf`. */
+  /** Stores the use case reaches. A write or a JWT read also reaches Redis for its rate limit: see `storesOf`. */
   stores: StoreName[];
   /** A write spends the caller's rate-limit quota, after its request is found valid. */
   write: boolean;
@@ -51,6 +51,12 @@ export interface Route {
    * success status. `body` defaults to the error shape; an entry for a derived status replaces it.
    */
   alsoAnswers?: { status: number; description: string; body?: z.ZodMiniType }[];
+  /**
+   * API Gateway's per-route throttle (requests per second, steady and burst), for routes no per-user limit
+   * covers: those without a JWT have no user to count. CDK turns it into the stage's route settings; routes
+   * without one share the stage-wide default.
+   */
+  throttle?: { rateLimit: number; burstLimit: number };
 }
 
 type RouteInput = Omit<Route, 'handler' | 'write' | 'auth' | 'secrets' | 'memoryMb' | 'timeoutSeconds'> & Partial<Route>;
@@ -65,8 +71,29 @@ const open = <H extends string, R extends RouteInput>(handler: H, route: R): Dec
 
 const SP: StoreName[] = ['scylla', 'postgres'];
 
+/**
+ * Per-route API Gateway throttles of the routes without a JWT (requests per second, steady / burst). No
+ * per-user quota can cover them, and without their own throttle a flood of any of them would spend the
+ * stage-wide limit that every user's requests share.
+ */
+const THROTTLE = {
+  /**
+   * Telegram delivers one bot's updates over at most `max_connections` (40 by default) at once, each answered
+   * in tens of milliseconds: 100/s with bursts of 200 is above what a busy bot's groups send, while a flood
+   * with a guessed secret (refused before the body is read, yet still an invocation) stays bounded. A
+   * throttled delivery is a 429, which Telegram retries later: nothing is lost.
+   */
+  telegram: { rateLimit: 100, burstLimit: 200 },
+  /** Load balancers and uptime monitors probe every few seconds; nothing needs more. */
+  probe: { rateLimit: 10, burstLimit: 20 },
+  /** Readiness touches every store: kept lower, so no one can turn it into load on the stores. */
+  readiness: { rateLimit: 5, burstLimit: 10 },
+  /** The documentation is read by people and fetched by client generators, a few times a minute. */
+  docs: { rateLimit: 10, burstLimit: 20 },
+} satisfies Record<string, Route['throttle']>;
+
 export const routes = [
-  write('create-channel', { tag: 'channels', method: 'POST', path: '/channels', stores: SP, description: 'A Telegram chat links to at most one channel: naming a chat already linked elsewhere is 409 conflict (as `POST /channels/{channel_id}/telegram-link` does).', summary: 'Create a channel; the caller becomes its owner', body: schemas.createChannelBody, response: responses.channel, alsoAnswers: [{ status: 409, description: 'The Telegram chat is already linked to another channel' }], success: { status: 201, description: 'The channel' } }),
+  write('create-channel', { tag: 'channels', method: 'POST', path: '/channels', stores: SP, description: 'Only a service principal (the bot operator) may name `telegram_chat_id`: from a user it is 400 `forbidden_field`, checked before anything else, so a user learns nothing about the chat. A Telegram chat links to at most one channel: a service naming a chat already linked elsewhere gets 409 conflict (as `POST /channels/{channel_id}/telegram-link` does).', summary: 'Create a channel; the caller becomes its owner', body: schemas.createChannelBody, response: responses.channel, alsoAnswers: [{ status: 409, description: 'A service principal named a Telegram chat already linked to another channel' }], success: { status: 201, description: 'The channel' } }),
   read('get-channel', { tag: 'channels', method: 'GET', path: '/channels/{channel_id}', stores: SP, summary: 'Get a channel', params: schemas.channelPath, response: responses.channel, success: { status: 200, description: 'The channel' } }),
   write('add-member', { tag: 'channels', method: 'PUT', path: '/channels/{channel_id}/members/{user_id}', stores: SP, summary: 'Add a member (owner or service)', params: schemas.memberPath, success: { status: 204, description: 'Added (idempotent)' } }),
   write('remove-member', { tag: 'channels', method: 'DELETE', path: '/channels/{channel_id}/members/{user_id}', stores: SP, description: 'API.md is silent on removing the owner; like Discord, where an owner cannot leave a server without handing it over, removing the owner is refused with 409 conflict.', summary: 'Remove a member (owner, service, or the member themself)', params: schemas.memberPath, alsoAnswers: [{ status: 409, description: 'The owner cannot be removed from the channel' }], success: { status: 204, description: 'Removed (idempotent)' } }),
@@ -88,7 +115,7 @@ export const routes = [
   read('get-typing', { tag: 'typing', method: 'GET', path: '/channels/{channel_id}/typing', stores: ['scylla', 'postgres', 'redis'], summary: 'Who is typing', params: schemas.channelPath, response: responses.typing, success: { status: 200, description: '{"user_ids": [...]}' } }),
   write('set-presence', { tag: 'presence', method: 'PUT', path: '/presence', stores: ['redis'], summary: 'Set your presence for 60 s', body: schemas.presenceBody, success: { status: 204, description: 'Set' } }),
   read('get-presence', { tag: 'presence', method: 'GET', path: '/presence', stores: ['redis'], description: 'Users with no live presence are reported `offline`, so every requested id is a key of `presence`.', summary: 'Presence of up to 100 users', query: schemas.presenceQuery, response: responses.presence, success: { status: 200, description: '{"presence": {"<uuid>": "online"}}' } }),
-  read('telegram-webhook', { tag: 'telegram', method: 'POST', path: '/telegram/webhook', stores: SP, auth: 'telegram-secret', secrets: ['telegramWebhookSecret'], description: 'Telegram only looks at the status. API.md names no body; like the Bot API\'s own answers the body carries `ok: true`, and says what happened: `stored`, `duplicate` or `edited` with the message\'s id (`message_id`, a decimal string), or `skipped` with a reason.', summary: 'Telegram Bot API webhook (X-Telegram-Bot-Api-Secret-Token)', body: schemas.telegramUpdateBody, response: responses.webhookAck, success: { status: 200, description: 'Acknowledged (stored, duplicate, edited or skipped)' } }),
+  read('telegram-webhook', { throttle: THROTTLE.telegram, tag: 'telegram', method: 'POST', path: '/telegram/webhook', stores: SP, auth: 'telegram-secret', secrets: ['telegramWebhookSecret'], description: 'Telegram only looks at the status. API.md names no body; like the Bot API\'s own answers the body carries `ok: true`, and says what happened: `stored`, `duplicate` or `edited` with the message\'s id (`message_id`, a decimal string), or `skipped` with a reason.', summary: 'Telegram Bot API webhook (X-Telegram-Bot-Api-Secret-Token)', body: schemas.telegramUpdateBody, response: responses.webhookAck, success: { status: 200, description: 'Acknowledged (stored, duplicate, edited or skipped)' } }),
   read('get-telegram-message', { tag: 'telegram', method: 'GET', path: '/telegram/chats/{telegram_chat_id}/messages/{telegram_message_id}', stores: SP, summary: 'A bridged message by its Telegram ids', params: schemas.telegramMessagePath, response: responses.message, success: { status: 200, description: 'The message' } }),
   // v2: channels and members
   read('list-channels', { tag: 'channels', method: 'GET', path: '/channels', stores: SP, description: 'Most recent activity (channel creation or latest message) first; channels with the same activity time are ordered by channel id, descending, so paging never skips or repeats one. `limit` defaults to 50 (1 to 100); `cursor` is the opaque `next_cursor` of the previous page. Unread and mention counts stop at 1000 (`unread_capped` says so for the unread count).', summary: "The caller's channels (a service names the user), most recent activity first, with read position, unread and mention counts (capped at 1000)", query: schemas.listChannelsQuery, response: responses.channelPage, alsoAnswers: [{ status: 403, description: 'user_id names another user and the caller is not a service principal' }], success: { status: 200, description: '{"channels": [...], "next_cursor": "..." | null}' } }),
@@ -107,19 +134,32 @@ export const routes = [
   read('list-templates', { tag: 'templates', method: 'GET', path: '/channels/{channel_id}/templates', stores: SP, summary: 'A page of the channel\'s templates by name (code-point order)', params: schemas.channelPath, query: schemas.listTemplatesQuery, response: responses.templatePage, success: { status: 200, description: '{"templates": [...], "next_cursor": "..." | null}' } }),
   write('update-template', { tag: 'templates', method: 'PATCH', path: '/channels/{channel_id}/templates/{template_id}', stores: SP, description: 'A partial update: a field given replaces it, a field left out is kept. `PATCH {}` is 400 invalid_request (give name, content or both). Messages already made from the template keep their content.', summary: 'Change a template\'s name and/or content (its creator, the owner or a service)', params: schemas.templatePath, body: schemas.updateTemplateBody, response: responses.template, alsoAnswers: [{ status: 409, description: 'The channel already has a template of that name' }], success: { status: 200, description: 'The template' } }),
   write('delete-template', { tag: 'templates', method: 'DELETE', path: '/channels/{channel_id}/templates/{template_id}', stores: SP, summary: 'Delete a template (its creator, the owner or a service)', params: schemas.templatePath, success: { status: 204, description: 'Deleted' } }),
-  open('health-live', { tag: 'health', method: 'GET', path: '/health/live', stores: [], summary: 'Liveness probe', response: responses.healthLive, success: { status: 200, description: '{"status": "ok"}' } }),
-  open('health-ready', { tag: 'health', method: 'GET', path: '/health/ready', stores: ['scylla', 'postgres', 'redis'], memoryMb: 256, timeoutSeconds: 5, summary: 'Readiness probe: every store answers', response: responses.health, alsoAnswers: [{ status: 503, description: 'A store does not answer: checks names which', body: responses.healthUnavailable }], success: { status: 200, description: '{"status": "ok", "checks": {...}}; 503 names what is down' } }),
-  open('get-openapi', { tag: 'docs', method: 'GET', path: '/openapi.json', stores: [], summary: 'This API as an OpenAPI 3.1 document', response: responses.openApiDocument, success: { status: 200, description: 'OpenAPI 3.1 JSON' } }),
-  open('get-docs', { tag: 'docs', method: 'GET', path: '/docs', stores: [], summary: 'This API rendered for a browser', success: { status: 200, description: 'HTML' } }),
+  open('health-live', { throttle: THROTTLE.probe, tag: 'health', method: 'GET', path: '/health/live', stores: [], summary: 'Liveness probe', response: responses.healthLive, success: { status: 200, description: '{"status": "ok"}' } }),
+  open('health-ready', { throttle: THROTTLE.readiness, tag: 'health', method: 'GET', path: '/health/ready', stores: ['scylla', 'postgres', 'redis'], memoryMb: 256, timeoutSeconds: 5, summary: 'Readiness probe: every store answers', response: responses.health, alsoAnswers: [{ status: 503, description: 'A store does not answer: checks names which', body: responses.healthUnavailable }], success: { status: 200, description: '{"status": "ok", "checks": {...}}; 503 names what is down' } }),
+  open('get-openapi', { throttle: THROTTLE.docs, tag: 'docs', method: 'GET', path: '/openapi.json', stores: [], summary: 'This API as an OpenAPI 3.1 document', response: responses.openApiDocument, success: { status: 200, description: 'OpenAPI 3.1 JSON' } }),
+  open('get-docs', { throttle: THROTTLE.docs, tag: 'docs', method: 'GET', path: '/docs', stores: [], summary: 'This API rendered for a browser', success: { status: 200, description: 'HTML' } }),
 ] satisfies Route[];
 
 export type RouteName = (typeof routes)[number]['handler'];
 /** The route served by `functions/<H>.ts`, with its schemas' exact types. */
 export type RouteOf<H extends RouteName> = Extract<(typeof routes)[number], { handler: H }>;
 
-/** Every store a route's Lambda reaches: its use case's, plus Redis for a write's rate limit. */
-export function storesOf(route: Pick<Route, 'stores' | 'write'>): StoreName[] {
-  return route.write && !route.stores.includes('redis') ? [...route.stores, 'redis'] : route.stores;
+/**
+ * Which per-user quota a route spends (lib/rate-limit.ts): every write its write quota, before the use case;
+ * every read a user makes with a JWT its read quota, counted beside the use case. Unauthenticated routes have
+ * no user to count: they are throttled per route at API Gateway instead (`throttle`).
+ */
+export function rateLimitOf(route: Pick<Route, 'auth' | 'write'>): 'writes' | 'reads' | undefined {
+  if (route.write) return 'writes';
+  return route.auth === 'jwt' ? 'reads' : undefined;
+}
+
+/**
+ * Every store a route's Lambda reaches: its use case's, plus Redis for its rate limit (writes and JWT reads).
+ * The one source of this: CDK grants network and secrets from it, the pipeline checks the settings with it.
+ */
+export function storesOf(route: Pick<Route, 'stores' | 'write' | 'auth'>): StoreName[] {
+  return rateLimitOf(route) && !route.stores.includes('redis') ? [...route.stores, 'redis'] : route.stores;
 }
 
 export function routeNamed<H extends RouteName>(handler: H): RouteOf<H> {

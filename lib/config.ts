@@ -92,6 +92,10 @@ const envSchema = z
     SCYLLA_USERNAME: optionalText,
     SCYLLA_PASSWORD: optionalText,
     SCYLLA_CREDENTIALS_SECRET_ARN: optionalText,
+    SCYLLA_TLS: z.optional(z.enum(['true', 'false'], { message: "expected 'true' or 'false'" })),
+    SCYLLA_TLS_CA_SECRET_ARN: optionalText,
+    SCYLLA_TLS_SERVER_NAME: optionalText,
+    SCYLLA_SERIAL_CONSISTENCY: withDefault(z.enum(['LOCAL_SERIAL', 'SERIAL']), 'LOCAL_SERIAL'),
     SCYLLA_REPLICATION: replication,
     SCYLLA_READ_CONSISTENCY: withDefault(z.enum(CONSISTENCY_LEVELS), 'LOCAL_ONE'),
     SCYLLA_WRITE_CONSISTENCY: withDefault(z.enum(CONSISTENCY_LEVELS), 'LOCAL_QUORUM'),
@@ -101,6 +105,8 @@ const envSchema = z
     DATABASE_URL: z.optional(url(['postgres:', 'postgresql:'])),
     DATABASE_URL_SECRET_ARN: optionalText,
     DATABASE_SCHEMA: identifier('public'),
+    DATABASE_TLS: z.optional(z.enum(['true', 'false'], { message: "expected 'true' or 'false'" })),
+    DATABASE_TLS_CA: withDefault(z.enum(['rds', 'system']), 'rds'),
     DATABASE_POOL_MAX: integer(1, 1, 100),
     DATABASE_TIMEOUT_MS: integer(1000, 50, 60_000),
     UPSTASH_REDIS_REST_URL: z.optional(url(['http:', 'https:'])),
@@ -114,12 +120,14 @@ const envSchema = z
     TELEGRAM_API_URL: z.optional(url(['http:', 'https:'])),
     TELEGRAM_HISTORY_URL: z.optional(url(['http:', 'https:'])),
     TELEGRAM_HISTORY_TOKEN: optionalText,
+    TELEGRAM_HISTORY_TOKEN_SECRET_ARN: optionalText,
     RECONCILER_SETTLE_MS: integer(2000, 0, 60_000),
     CHANGES_CLOCK_SKEW_MS: integer(1000, 0, 60_000),
     CHANGES_BUS_NAME: optionalText,
     WS_MANAGEMENT_ENDPOINT: optionalText,
     JWT_ISSUER: optionalText,
     JWT_AUDIENCE: optionalText,
+    JWT_SERVICE_AUDIENCE: optionalText,
     CHANGES_WRITE_DEADLINE_MS: integer(1000, 50, 60_000),
     PURGE_QUEUE_URL: z.optional(url(['https:', 'http:'])),
     PURGE_DELAY_SECONDS: integer(120, 0, 900),
@@ -136,6 +144,8 @@ const envSchema = z
     TRACING_ENABLED: booleanFlag(false),
     // Set by Lambda; names this container in lease owners so an operator can tell them apart.
     AWS_LAMBDA_LOG_STREAM_NAME: optionalText,
+    // Set by Lambda: its presence is what "deployed" means (TLS on by default).
+    AWS_LAMBDA_FUNCTION_NAME: optionalText,
   })
   .check(
     z.superRefine((env, ctx) => {
@@ -161,6 +171,18 @@ export interface Config {
     localDataCenter: string;
     credentials?: { username: string; password: string };
     credentialsSecretArn?: string;
+    /**
+     * TLS to the cluster: on by default when deployed (ScyllaDB Cloud requires it), off by default locally;
+     * `SCYLLA_TLS=false` is the only way to turn it off in a Lambda. The CA is the system store unless a PEM
+     * bundle is given in Secrets Manager; `serverName` is the name certificates are checked against when the
+     * contact points are addresses.
+     */
+    tls: { enabled: boolean; caSecretArn?: string; serverName?: string };
+    /**
+     * The serial consistency of every conditional (IF) write: LOCAL_SERIAL keeps Paxos inside the local data
+     * centre (the driver's default, SERIAL, runs it across every data centre of a multi-DC cluster).
+     */
+    serialConsistency: 'LOCAL_SERIAL' | 'SERIAL';
     replication: Replication;
     readConsistency: ConsistencyName;
     writeConsistency: ConsistencyName;
@@ -169,7 +191,19 @@ export interface Config {
     /** Lightweight transactions under contention take several Paxos rounds: they get longer than a plain request. */
     lwtTimeoutMs: number;
   };
-  postgres: { url?: string; urlSecretArn?: string; schema: string; poolMax: number; timeoutMs: number };
+  postgres: {
+    url?: string;
+    urlSecretArn?: string;
+    schema: string;
+    poolMax: number;
+    timeoutMs: number;
+    /**
+     * TLS with the server certificate verified (host name included): on by default when deployed, against the
+     * RDS CA bundle shipped in the bundle (`rds`, RDS and Aurora) or the system store (`system`, any other
+     * managed PostgreSQL); `DATABASE_TLS=false` is the only way to turn it off in a Lambda.
+     */
+    tls: { enabled: boolean; ca: 'rds' | 'system' };
+  };
   redis: { url?: string; token?: string; tokenSecretArn?: string; timeoutMs: number };
   telegram: {
     webhookSecret?: string;
@@ -179,7 +213,10 @@ export interface Config {
     apiUrl: string;
     historyUrl?: string;
     historyToken?: string;
+    historyTokenSecretArn?: string;
   };
+  /** True in a Lambda (AWS_LAMBDA_FUNCTION_NAME is set): TLS defaults on. */
+  deployed: boolean;
   /** How long the reconciler watches a suspected counter drift before repairing it (see reconciler). */
   reconcilerSettleMs: number;
   /**
@@ -194,7 +231,16 @@ export interface Config {
    */
   push: { busName?: string; managementEndpoint?: string };
   /** The JWT the WebSocket authorizer accepts: the HTTP API's issuer (its OIDC discovery names the JWKS) and audience. */
-  jwt: { issuer?: string; audience?: string };
+  jwt: {
+    issuer?: string;
+    audience?: string;
+    /**
+     * The audience (or OAuth client id, for issuers such as Cognito whose access tokens carry `client_id`
+     * instead of `aud`) that service tokens are issued for. A token acts as a service principal only when it
+     * has the service scope and was issued for this audience; unset: no token is a service principal.
+     */
+    serviceAudience?: string;
+  };
   /** The SQS queue of channel purges; unset (locally): a deleted channel is purged in-process, in the background. */
   purgeQueueUrl?: string;
   /**
@@ -216,6 +262,7 @@ export interface Config {
 }
 
 function toConfig(env: Env): Config {
+  const deployed = env.AWS_LAMBDA_FUNCTION_NAME !== undefined;
   return {
     scylla: {
       enabled: env.SCYLLA_ENABLED,
@@ -228,6 +275,12 @@ function toConfig(env: Env): Config {
           ? { username: env.SCYLLA_USERNAME, password: env.SCYLLA_PASSWORD }
           : undefined,
       credentialsSecretArn: env.SCYLLA_CREDENTIALS_SECRET_ARN,
+      tls: {
+        enabled: env.SCYLLA_TLS === undefined ? deployed : env.SCYLLA_TLS === 'true',
+        caSecretArn: env.SCYLLA_TLS_CA_SECRET_ARN,
+        serverName: env.SCYLLA_TLS_SERVER_NAME,
+      },
+      serialConsistency: env.SCYLLA_SERIAL_CONSISTENCY,
       replication: env.SCYLLA_REPLICATION,
       readConsistency: env.SCYLLA_READ_CONSISTENCY,
       writeConsistency: env.SCYLLA_WRITE_CONSISTENCY,
@@ -241,6 +294,7 @@ function toConfig(env: Env): Config {
       schema: env.DATABASE_SCHEMA,
       poolMax: env.DATABASE_POOL_MAX,
       timeoutMs: env.DATABASE_TIMEOUT_MS,
+      tls: { enabled: env.DATABASE_TLS === undefined ? deployed : env.DATABASE_TLS === 'true', ca: env.DATABASE_TLS_CA },
     },
     redis: {
       url: env.UPSTASH_REDIS_REST_URL,
@@ -256,11 +310,13 @@ function toConfig(env: Env): Config {
       apiUrl: env.TELEGRAM_API_URL ?? 'https://api.telegram.org',
       historyUrl: env.TELEGRAM_HISTORY_URL,
       historyToken: env.TELEGRAM_HISTORY_TOKEN,
+      historyTokenSecretArn: env.TELEGRAM_HISTORY_TOKEN_SECRET_ARN,
     },
+    deployed,
     reconcilerSettleMs: env.RECONCILER_SETTLE_MS,
     changes: { clockSkewMs: env.CHANGES_CLOCK_SKEW_MS, writeDeadlineMs: env.CHANGES_WRITE_DEADLINE_MS },
     push: { busName: env.CHANGES_BUS_NAME, managementEndpoint: env.WS_MANAGEMENT_ENDPOINT },
-    jwt: { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
+    jwt: { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, serviceAudience: env.JWT_SERVICE_AUDIENCE },
     purgeQueueUrl: env.PURGE_QUEUE_URL,
     purgeDelaySeconds: env.PURGE_DELAY_SECONDS,
     rateLimit: { writes: env.RATE_LIMIT_WRITES, reads: env.RATE_LIMIT_READS, windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS },

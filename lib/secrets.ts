@@ -23,6 +23,14 @@ async function fetchSecret(arn: string): Promise<string> {
   return pending;
 }
 
+/**
+ * Drops a cached secret, so the next read fetches it again: after a rotation (Aurora's credentials are
+ * rotated by Secrets Manager) the container's copy is stale and the database refuses it.
+ */
+export function forgetSecret(arn: string): void {
+  cache.delete(arn);
+}
+
 /** Scylla credentials: `{"username","password"}` JSON in Secrets Manager, or the plain variables. */
 export async function resolveScyllaCredentials(
   config: Config['scylla'],
@@ -73,4 +81,17 @@ export async function resolveTelegramBotToken(config: Config['telegram']): Promi
   if (config.botToken) return config.botToken;
   if (!config.botTokenSecretArn) return undefined;
   return (await fetchSecret(config.botTokenSecretArn)).trim();
+}
+
+/** The PEM CA bundle Scylla's certificates are checked against, when not the system store. */
+export async function resolveScyllaCa(config: Config['scylla']): Promise<string | undefined> {
+  if (!config.tls.caSecretArn) return undefined;
+  return (await fetchSecret(config.tls.caSecretArn)).trim();
+}
+
+/** The bearer token of the Telegram history service (a secret: it reads every bridged chat's history). */
+export async function resolveTelegramHistoryToken(config: Config['telegram']): Promise<string | undefined> {
+  if (config.historyToken) return config.historyToken;
+  if (!config.historyTokenSecretArn) return undefined;
+  return (await fetchSecret(config.historyTokenSecretArn)).trim();
 }

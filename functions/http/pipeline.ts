@@ -2,11 +2,12 @@
  * The request pipeline every HTTP Lambda is built from, at module scope (once per container):
  *
  *   request context + logger → [tracer] → principal → validate params/query/body → rate limit (writes)
- *   → handler → error mapping → (request context records metrics and flushes them)
+ *   → handler (reads: with their rate limit counted beside it) → error mapping → (request context records
+ *   metrics and flushes them)
  *
  * Everything a route is comes from the route table, looked up by the handler's name. Two things are
- * supplied by the handler module instead, because importing them is a bundle-size choice: the write rate
- * limiter (it brings the Redis client) and a non-JWT authenticator. The table decides whether a route needs
+ * supplied by the handler module instead, because importing them is a bundle-size choice: the write and read
+ * rate limiters (they bring the Redis client) and a non-JWT authenticator. The table decides whether a route needs
  * them, and building a handler without what its route needs (or with what it does not) fails at cold start.
  */
 import middy from '@middy/core';
@@ -16,10 +17,10 @@ import type { Principal } from '#lib/auth/principal.js';
 import { getConfig, requireStores } from '#lib/config.js';
 import { metricsFor, withMetrics } from '#lib/observability/metrics.js';
 import { settlePublishes } from '#lib/use-cases/publish.js';
-import { routeNamed, storesOf, type Route, type RouteName, type RouteOf } from '../routes.js';
+import { rateLimitOf, routeNamed, storesOf, type Route, type RouteName, type RouteOf } from '../routes.js';
 import { errorMapping } from './middleware/error-mapping.js';
 import { principal, type Authenticator } from './middleware/principal.js';
-import { rateLimit, type WriteRateLimiter } from './middleware/rate-limit.js';
+import { rateLimit, readLimitedHandler, type ReadRateLimiter, type WriteRateLimiter } from './middleware/rate-limit.js';
 import { requestContext } from './middleware/request-context.js';
 import { tracing, tracingEnabled } from './middleware/tracing.js';
 import { stateOf, type HttpEvent, type HttpResult, type PipelineMiddleware } from './middleware/types.js';
@@ -42,6 +43,8 @@ export interface RouteRequest<R> {
 export interface RoutePlugins {
   /** Required exactly when the route is a write. */
   rateLimiter?: WriteRateLimiter;
+  /** Required exactly when the route is a read a user makes with a JWT (`rateLimitOf(route) === 'reads'`). */
+  readLimiter?: ReadRateLimiter;
   /** Required exactly when the route's auth is neither `jwt` nor `none`. */
   authenticate?: Authenticator;
 }
@@ -51,6 +54,9 @@ export type RouteHandler = ((event: HttpEvent, context: Context) => Promise<Http
 function checkPlugins(route: Route, plugins: RoutePlugins): void {
   if (route.write !== Boolean(plugins.rateLimiter)) {
     throw new Error(`${route.handler}: the route table says write=${route.write}; pass a rateLimiter exactly for writes`);
+  }
+  if ((rateLimitOf(route) === 'reads') !== Boolean(plugins.readLimiter)) {
+    throw new Error(`${route.handler}: pass a readLimiter exactly for reads behind a JWT (auth '${route.auth}', write=${route.write})`);
   }
   const needsAuthenticator = route.auth !== 'jwt' && route.auth !== 'none';
   if (needsAuthenticator !== Boolean(plugins.authenticate)) {
@@ -88,14 +94,17 @@ export function buildRouteHandler(
   ];
   const pipeline = middy<HttpEvent, HttpResult, Error, Context>().handler(async (event) => {
     const state = stateOf({ event });
-    try {
-      return await handle({
+    const run = () =>
+      handle({
         principal: state.principal!,
         params: state.params as undefined,
         query: state.query as undefined,
         body: state.body as undefined,
         event,
       });
+    try {
+      // A read's quota is counted beside the use case, after validation (a 400 still wins over a 429).
+      return await (plugins.readLimiter ? readLimitedHandler(plugins.readLimiter, state.principal!, run) : run());
     } finally {
       // Changes the use case recorded are being published beside its remaining work; the container must not
       // freeze before they are sent (bounded: see lib/use-cases/publish.ts).

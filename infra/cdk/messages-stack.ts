@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CfnOutput, CfnParameter, CustomResource, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, HttpNoneAuthorizer, HttpStage, CorsHttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -16,6 +16,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -27,6 +28,8 @@ import {
   migrateFunction,
   purgeChannelFunction,
   reconcileFunction,
+  registerTelegramWebhookFunction,
+  routeNamed,
   routes,
   storesOf,
   wsAuthorizerFunction,
@@ -37,45 +40,17 @@ import { FunctionRoles, roleKey, type SharedGrant } from './function-roles.js';
 import { buildRealtimePush, type RealtimePush } from './push.js';
 import { OperationFunction, projectRoot, SERVICE_NAME, type StoreWiring, type Telemetry } from './operation-function.js';
 import { Observability, pascal } from './observability.js';
+import { DEFAULT_METRICS_NAMESPACE, type DeploySettings } from './settings.js';
 
 /** The route table as the stack reads it: every field, nothing chosen by handler name. */
 const httpRoutes: readonly Route[] = routes;
 
 export interface MessagesStackProps extends StackProps {
-  /** From context; CloudFormation parameters are used where a value is not given. */
-  settings: {
-    jwtIssuer?: string;
-    jwtAudience?: string;
-    vpcId?: string;
-    vpcAvailabilityZones?: string[];
-    vpcPrivateSubnetIds?: string[];
-    scyllaContactPoints?: string;
-    scyllaLocalDc?: string;
-    scyllaKeyspace?: string;
-    scyllaReplication?: string;
-    scyllaSecurityGroupId?: string;
-    scyllaCredentialsSecretArn?: string;
-    databaseSecretArn?: string;
-    databaseSecurityGroupId?: string;
-    upstashUrl?: string;
-    upstashTokenSecretArn?: string;
-    telegramBotTokenSecretArn?: string;
-    telegramHistoryUrl?: string;
-    alarmEmail?: string;
-    logRetentionDays?: number;
-    /** METRICS_NAMESPACE of every function, and the namespace the alarms and dashboard read. Default `ChatMessages`. */
-    metricsNamespace?: string;
-    /** Active X-Ray tracing and TRACING_ENABLED=true on every function. Default true. */
-    tracing?: boolean;
-    /**
-     * Set API Gateway's account-wide CloudWatch Logs role, which the WebSocket stage's access logs need.
-     * Default true; false when the account (this region) already has one managed elsewhere.
-     */
-    apiGatewayCloudWatchRole?: boolean;
-  };
+  /** The deploy inputs, read and checked by readDeploySettings (settings.ts) before the stack is built. */
+  settings: DeploySettings;
 }
 
-export const DEFAULT_METRICS_NAMESPACE = 'ChatMessages';
+export { DEFAULT_METRICS_NAMESPACE };
 
 /** A hash of every migration file: a changed or added file changes it, and CloudFormation re-runs the resource. */
 export function migrationsHash(): string {
@@ -99,6 +74,8 @@ export class MessagesStack extends Stack {
   /** Every change the `changeRecorders` record is put here (source `messages`); a rule sends it to the fan-out. */
   readonly changesBus: events.EventBus;
   readonly push: RealtimePush;
+  /** Aurora PostgreSQL Serverless v2, when no existing database was given. */
+  readonly database?: rds.DatabaseCluster;
 
   get alarmTopic(): sns.ITopic {
     return this.observability.alarmTopic;
@@ -115,70 +92,62 @@ export class MessagesStack extends Stack {
   constructor(scope: Construct, id: string, props: MessagesStackProps) {
     super(scope, id, props);
     const settings = props.settings;
-    this.telemetry = { metricsNamespace: settings.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE, tracing: settings.tracing ?? true };
+    this.telemetry = { metricsNamespace: settings.metricsNamespace, tracing: settings.tracing };
     this.observability = new Observability(this, {
       alarmEmail: settings.alarmEmail,
       metricsNamespace: this.telemetry.metricsNamespace,
       service: SERVICE_NAME,
     });
-    const setting = (name: string, value: string | undefined, description: string) =>
-      value ?? new CfnParameter(this, name, { type: 'String', description }).valueAsString;
 
-    const vpc =
-      settings.vpcId && settings.vpcPrivateSubnetIds && settings.vpcAvailabilityZones
-        ? ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
-            vpcId: settings.vpcId,
-            availabilityZones: settings.vpcAvailabilityZones,
-            privateSubnetIds: settings.vpcPrivateSubnetIds,
-          })
-        : new ec2.Vpc(this, 'Vpc', {
-            maxAzs: 2,
-            natGateways: 1,
-            subnetConfiguration: [
-              { name: 'public', subnetType: ec2.SubnetType.PUBLIC },
-              { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-            ],
-          });
+    const vpc = settings.vpc
+      ? ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+          vpcId: settings.vpc.id,
+          availabilityZones: settings.vpc.availabilityZones,
+          privateSubnetIds: settings.vpc.privateSubnetIds,
+        })
+      : new ec2.Vpc(this, 'Vpc', {
+          maxAzs: 2,
+          natGateways: 1,
+          subnetConfiguration: [
+            { name: 'public', subnetType: ec2.SubnetType.PUBLIC },
+            { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+          ],
+        });
     if (vpc instanceof ec2.Vpc) {
       vpc.addFlowLog('FlowLog', {
-        destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'VpcFlowLogs', { retention: (settings.logRetentionDays ?? 30) as logs.RetentionDays })),
+        destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'VpcFlowLogs', { retention: settings.logRetentionDays })),
       });
     }
+    // Egress only where each store is: 9042 to the Scylla nodes, 5432 to the database, 443 to the internet
+    // (Upstash and Telegram live there; Secrets Manager, EventBridge and SQS are reached through the NAT too).
     const functionsSecurityGroup = new ec2.SecurityGroup(this, 'FunctionsSecurityGroup', {
       vpc,
       description: 'Message-store Lambdas: egress to Scylla (9042), PostgreSQL (5432) and HTTPS',
       allowAllOutbound: false,
     });
-    functionsSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(9042), 'Scylla CQL');
-    functionsSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(5432), 'PostgreSQL');
-    functionsSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Upstash, Secrets Manager, Telegram');
-    if (settings.scyllaSecurityGroupId) {
-      ec2.SecurityGroup.fromSecurityGroupId(this, 'ScyllaSecurityGroup', settings.scyllaSecurityGroupId).addIngressRule(
-        functionsSecurityGroup,
-        ec2.Port.tcp(9042),
-        'CQL from the message-store Lambdas',
-      );
-    }
-    if (settings.databaseSecurityGroupId) {
-      ec2.SecurityGroup.fromSecurityGroupId(this, 'DatabaseSecurityGroup', settings.databaseSecurityGroupId).addIngressRule(
-        functionsSecurityGroup,
-        ec2.Port.tcp(5432),
-        'PostgreSQL from the message-store Lambdas',
-      );
-    }
+    functionsSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Upstash, Telegram, Secrets Manager, EventBridge, SQS');
+    const allowTo = (name: string, port: number, securityGroupId: string | undefined, cidrs: string[]) => {
+      if (securityGroupId) {
+        const group = ec2.SecurityGroup.fromSecurityGroupId(this, `${name}SecurityGroup`, securityGroupId, { mutable: true });
+        functionsSecurityGroup.addEgressRule(group, ec2.Port.tcp(port), `${name} (its security group)`);
+        group.addIngressRule(functionsSecurityGroup, ec2.Port.tcp(port), `${name} from the message-store Lambdas`);
+      }
+      for (const cidr of cidrs) functionsSecurityGroup.addEgressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(port), `${name} at ${cidr}`);
+    };
+    allowTo('Scylla', 9042, settings.scylla.securityGroupId, settings.scylla.cidrs);
 
-    const importedOrNew = (id: string, arn: string | undefined, description: string, generate?: secretsmanager.SecretStringGenerator) =>
-      arn
-        ? secretsmanager.Secret.fromSecretCompleteArn(this, id, arn)
-        : new secretsmanager.Secret(this, id, { description, generateSecretString: generate });
-    const scyllaCredentials = importedOrNew(
-      'ScyllaCredentials',
-      settings.scyllaCredentialsSecretArn,
-      'Scylla credentials as {"username","password"}: set them to the cluster role of this service',
-      { secretStringTemplate: JSON.stringify({ username: 'messages' }), generateStringKey: 'password', excludePunctuation: true },
-    );
-    const databaseUrl = importedOrNew('DatabaseUrl', settings.databaseSecretArn, 'PostgreSQL: an RDS secret (JSON) or a postgres:// URL');
-    const upstashToken = importedOrNew('UpstashToken', settings.upstashTokenSecretArn, 'The Upstash Redis REST token');
+    const imported = (id: string, arn: string) => secretsmanager.Secret.fromSecretCompleteArn(this, id, arn);
+    this.database = settings.database.kind === 'aurora' ? this.createDatabase(vpc, functionsSecurityGroup, settings.logRetentionDays) : undefined;
+    if (settings.database.kind === 'existing') allowTo('Database', 5432, settings.database.securityGroupId, settings.database.cidrs);
+    const databaseSecret = this.database ? this.database.secret! : imported('DatabaseUrl', (settings.database as { secretArn: string }).secretArn);
+    const scyllaSecrets = [
+      ...(settings.scylla.credentialsSecretArn
+        ? [{ envName: 'SCYLLA_CREDENTIALS_SECRET_ARN', secret: imported('ScyllaCredentials', settings.scylla.credentialsSecretArn) }]
+        : []),
+      ...(settings.scylla.caSecretArn ? [{ envName: 'SCYLLA_TLS_CA_SECRET_ARN', secret: imported('ScyllaCa', settings.scylla.caSecretArn) }] : []),
+    ];
+    const upstashToken = imported('UpstashToken', settings.upstash.tokenSecretArn);
+    // Made here and given to Telegram by the webhook registration: no one types it in.
     const telegramWebhookSecret = new secretsmanager.Secret(this, 'TelegramWebhookSecret', {
       description: 'The secret_token given to Telegram setWebhook; checked on every webhook call',
       generateSecretString: { excludePunctuation: true, passwordLength: 48 },
@@ -189,17 +158,19 @@ export class MessagesStack extends Stack {
       securityGroup: functionsSecurityGroup,
       environment: {
         scylla: {
-          SCYLLA_CONTACT_POINTS: setting('ScyllaContactPoints', settings.scyllaContactPoints, 'Comma-separated Scylla contact points'),
-          SCYLLA_LOCAL_DC: setting('ScyllaLocalDc', settings.scyllaLocalDc, 'The Scylla data centre next to these Lambdas'),
-          SCYLLA_KEYSPACE: settings.scyllaKeyspace ?? 'chat',
-          SCYLLA_REPLICATION: settings.scyllaReplication ?? `${settings.scyllaLocalDc ?? 'datacenter1'}:3`,
+          SCYLLA_CONTACT_POINTS: settings.scylla.contactPoints.join(','),
+          SCYLLA_LOCAL_DC: settings.scylla.localDc,
+          SCYLLA_KEYSPACE: settings.scylla.keyspace,
+          SCYLLA_REPLICATION: settings.scylla.replication,
+          SCYLLA_TLS: String(settings.scylla.tls),
+          SCYLLA_SERIAL_CONSISTENCY: 'LOCAL_SERIAL',
         },
-        postgres: {},
-        redis: { UPSTASH_REDIS_REST_URL: setting('UpstashUrl', settings.upstashUrl, 'The Upstash Redis REST URL') },
+        postgres: { DATABASE_TLS: String(settings.database.tls), DATABASE_TLS_CA: settings.database.ca },
+        redis: { UPSTASH_REDIS_REST_URL: settings.upstash.url },
       },
       secrets: {
-        scylla: [{ envName: 'SCYLLA_CREDENTIALS_SECRET_ARN', secret: scyllaCredentials }],
-        postgres: [{ envName: 'DATABASE_URL_SECRET_ARN', secret: databaseUrl }],
+        scylla: scyllaSecrets,
+        postgres: [{ envName: 'DATABASE_URL_SECRET_ARN', secret: databaseSecret }],
         redis: [{ envName: 'UPSTASH_REDIS_REST_TOKEN_SECRET_ARN', secret: upstashToken }],
       },
       extraSecrets: {
@@ -207,11 +178,15 @@ export class MessagesStack extends Stack {
       },
     };
     const telemetry = this.telemetry;
-    const logRetention = (settings.logRetentionDays ?? 30) as logs.RetentionDays;
+    const logRetention = settings.logRetentionDays;
 
-    const jwtIssuer = setting('JwtIssuer', settings.jwtIssuer, 'The JWT issuer URL (its /.well-known/openid-configuration names the JWKS)');
-    const jwtAudience = setting('JwtAudience', settings.jwtAudience, 'The JWT audience this API accepts');
-    const authorizer = new HttpJwtAuthorizer('Jwt', jwtIssuer, { jwtAudience: [jwtAudience] });
+    const jwtIssuer = settings.jwt.issuer;
+    const jwtAudience = settings.jwt.audience;
+    // Service tokens are issued for an audience of their own (lib/auth/principal.ts): the API admits both.
+    const authorizer = new HttpJwtAuthorizer('Jwt', jwtIssuer, {
+      jwtAudience: [jwtAudience, ...(settings.jwt.serviceAudience ? [settings.jwt.serviceAudience] : [])],
+    });
+    const principalEnvironment: Record<string, string> = settings.jwt.serviceAudience ? { JWT_SERVICE_AUDIENCE: settings.jwt.serviceAudience } : {};
 
     this.api = new HttpApi(this, 'Api', {
       description: 'Message storage API',
@@ -231,6 +206,13 @@ export class MessagesStack extends Stack {
       throttle: { rateLimit: 500, burstLimit: 1000 },
     });
     const cfnStage = stage.node.defaultChild as import('aws-cdk-lib/aws-apigatewayv2').CfnStage;
+    // Routes without a JWT (no user to count per) carry their own throttle in the route table, below the
+    // stage's: a flood of probes or webhook calls cannot spend the capacity of the authenticated routes.
+    cfnStage.routeSettings = Object.fromEntries(
+      httpRoutes
+        .filter((route) => route.throttle)
+        .map((route) => [`${route.method} ${route.path}`, { ThrottlingRateLimit: route.throttle!.rateLimit, ThrottlingBurstLimit: route.throttle!.burstLimit }]),
+    );
     cfnStage.accessLogSettings = {
       destinationArn: accessLogs.logGroupArn,
       format: JSON.stringify({
@@ -281,7 +263,11 @@ export class MessagesStack extends Stack {
         wiring,
         telemetry,
         logRetention,
-        environment: { ...(sendsPurge ? { PURGE_QUEUE_URL: this.purgeQueue.queueUrl } : {}), ...(publisher ? publishing : {}) },
+        environment: {
+          ...(sendsPurge ? { PURGE_QUEUE_URL: this.purgeQueue.queueUrl } : {}),
+          ...(publisher ? publishing : {}),
+          ...(route.auth === 'jwt' ? principalEnvironment : {}),
+        },
         // Functions granted the same things share a role (publishing included); one with a grant of its own
         // keeps its own role.
         ...(sendsPurge ? {} : { role: roles.roleFor(roleKey(stores, route.secrets, sharedGrants), OperationFunction.needsVpc(stores)) }),
@@ -322,7 +308,9 @@ export class MessagesStack extends Stack {
       properties: { MigrationsHash: migrationsHash() },
     });
 
-    const botToken = importedOrNew('TelegramBotToken', settings.telegramBotTokenSecretArn, 'The Telegram bot token (for getWebhookInfo)');
+    const telegram = settings.telegram;
+    const botToken = telegram ? imported('TelegramBotToken', telegram.botTokenSecretArn) : undefined;
+    const historyToken = telegram?.historyTokenSecretArn ? imported('TelegramHistoryToken', telegram.historyTokenSecretArn) : undefined;
     // Scheduled runs that EventBridge could not deliver, and invocations that failed every asynchronous
     // attempt, land here (a later run resumes from its checkpoints; the message says which run was lost).
     const reconcileDeadLetters = this.addDeadLetterQueue('ReconcileDeadLetterQueue', 'reconciler runs that were never delivered or failed every attempt');
@@ -336,12 +324,14 @@ export class MessagesStack extends Stack {
       environment: {
         // The sweep of deleted channels whose purge stalled (or died in the dead-letter queue) re-requests it.
         PURGE_QUEUE_URL: this.purgeQueue.queueUrl,
-        TELEGRAM_BOT_TOKEN_SECRET_ARN: botToken.secretArn,
+        ...(botToken ? { TELEGRAM_BOT_TOKEN_SECRET_ARN: botToken.secretArn } : {}),
         ...(publishers.has(reconcileFunction.handler) ? publishing : {}),
-        ...(settings.telegramHistoryUrl ? { TELEGRAM_HISTORY_URL: settings.telegramHistoryUrl } : {}),
+        ...(telegram?.historyUrl ? { TELEGRAM_HISTORY_URL: telegram.historyUrl } : {}),
+        ...(historyToken ? { TELEGRAM_HISTORY_TOKEN_SECRET_ARN: historyToken.secretArn } : {}),
       },
     });
-    botToken.grantRead(reconcile.function);
+    botToken?.grantRead(reconcile.function);
+    historyToken?.grantRead(reconcile.function);
     this.purgeQueue.grantSendMessages(reconcile.function);
     if (publishers.has(reconcileFunction.handler)) publishes(reconcile);
     this.functions.set('reconcile', reconcile);
@@ -350,6 +340,33 @@ export class MessagesStack extends Stack {
       schedule: events.Schedule.rate(Duration.minutes(reconcileFunction.scheduleMinutes)),
       targets: [new targets.LambdaFunction(reconcile.function, { retryAttempts: 0, deadLetterQueue: reconcileDeadLetters })],
     });
+
+    // With a bot, the deploy points it at this API's webhook (setWebhook with the secret token) and a stack
+    // delete unhooks it: no step by hand after `cdk deploy`.
+    if (botToken) {
+      const register = new OperationFunction(this, 'RegisterTelegramWebhook', {
+        ...registerTelegramWebhookFunction,
+        wiring,
+        telemetry,
+        logRetention,
+        environment: { TELEGRAM_BOT_TOKEN_SECRET_ARN: botToken.secretArn },
+      });
+      botToken.grantRead(register.function);
+      this.functions.set(registerTelegramWebhookFunction.handler, register);
+      const registration = new Provider(this, 'TelegramWebhookProvider', {
+        onEventHandler: register.function,
+        logGroup: new logs.LogGroup(this, 'TelegramWebhookProviderLogs', { retention: logRetention }),
+      });
+      new CustomResource(this, 'TelegramWebhookRegistration', {
+        serviceToken: registration.serviceToken,
+        resourceType: 'Custom::TelegramWebhook',
+        properties: {
+          WebhookUrl: `${this.api.apiEndpoint}${routeNamed('telegram-webhook').path}`,
+          // A replaced webhook secret changes this, so the registration runs again with the new one.
+          WebhookSecretArn: telegramWebhookSecret.secretArn,
+        },
+      });
+    }
 
     // A purge paused near its timeout sends its continuation to its own queue.
     const purge = new OperationFunction(this, 'PurgeChannel', {
@@ -372,7 +389,7 @@ export class MessagesStack extends Stack {
       jwtAudience,
       changesBus: this.changesBus,
       addDeadLetterQueue: (id, purpose) => this.addDeadLetterQueue(id, purpose),
-      accountLogRole: settings.apiGatewayCloudWatchRole ?? true,
+      accountLogRole: settings.apiGatewayCloudWatchRole,
     });
     this.functions.set(wsAuthorizerFunction.handler, this.push.authorizer);
     this.functions.set(wsRoutesFunction.handler, this.push.routes);
@@ -393,5 +410,53 @@ export class MessagesStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new CfnOutput(this, 'ChangesBusName', { value: this.changesBus.eventBusName, description: 'The EventBridge bus every recorded change is put on (source messages)' });
     new CfnOutput(this, 'TelegramWebhookSecretArn', { value: telegramWebhookSecret.secretArn });
+  }
+
+  /**
+   * The default PostgreSQL: Aurora PostgreSQL Serverless v2 in the private subnets, encrypted, its
+   * credentials generated into a secret that Secrets Manager rotates every 30 days (a container whose copy
+   * went stale re-reads it: lib/postgres/pool.ts), reachable on 5432 from the functions only. Deletion
+   * protection and a final snapshot keep a `cdk destroy` from taking the data with it.
+   */
+  private createDatabase(vpc: ec2.IVpc, functions: ec2.SecurityGroup, logRetention: logs.RetentionDays): rds.DatabaseCluster {
+    const securityGroup = new ec2.SecurityGroup(this, 'DatabaseSecurityGroup', {
+      vpc,
+      description: 'Aurora PostgreSQL of the message store: 5432 from its Lambdas only',
+      allowAllOutbound: false,
+    });
+    // A fixed identifier names the log group before the cluster exists, so it is made here with its retention
+    // (RDS would otherwise create it without one; CDK's retention setting costs a custom-resource Lambda).
+    const clusterIdentifier = `${this.stackName.toLowerCase().replace(/[^a-z0-9-]/g, '-')}-messages`.slice(0, 63);
+    const databaseLogs = new logs.LogGroup(this, 'DatabaseLogs', {
+      logGroupName: `/aws/rds/cluster/${clusterIdentifier}/postgresql`,
+      retention: logRetention,
+    });
+    const cluster = new rds.DatabaseCluster(this, 'Database', {
+      clusterIdentifier,
+      engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_7 }),
+      credentials: rds.Credentials.fromGeneratedSecret('messages', { excludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\' }),
+      defaultDatabaseName: 'messages',
+      writer: rds.ClusterInstance.serverlessV2('Writer', { autoMinorVersionUpgrade: true }),
+      readers: [rds.ClusterInstance.serverlessV2('Reader', { scaleWithWriter: true, autoMinorVersionUpgrade: true })],
+      serverlessV2MinCapacity: 0.5,
+      serverlessV2MaxCapacity: 16,
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [securityGroup],
+      storageEncrypted: true,
+      iamAuthentication: false,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.SNAPSHOT,
+      backup: { retention: Duration.days(7) },
+      cloudwatchLogsExports: ['postgresql'],
+      parameters: { 'rds.force_ssl': '1' },
+    });
+    cluster.node.addDependency(databaseLogs);
+    securityGroup.addIngressRule(functions, ec2.Port.tcp(5432), 'PostgreSQL from the message-store Lambdas');
+    functions.addEgressRule(securityGroup, ec2.Port.tcp(5432), 'Aurora PostgreSQL');
+    // The rotation Lambda runs in the private subnets and talks to the database and Secrets Manager.
+    cluster.addRotationSingleUser({ automaticallyAfter: Duration.days(30), vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } });
+    new CfnOutput(this, 'DatabaseEndpoint', { value: cluster.clusterEndpoint.hostname, description: 'Aurora PostgreSQL writer endpoint' });
+    return cluster;
   }
 }

@@ -15,7 +15,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { changeRecorders, fanOutFunction, purgeChannelFunction } from '../../functions/routes.js';
-import { storesOf, type Route } from '../../functions/routes.js';
+import { rateLimitOf, storesOf, type Route } from '../../functions/routes.js';
 import type { OperationFunction } from './operation-function.js';
 import { METRIC } from '../../lib/observability/metrics.js';
 
@@ -213,6 +213,14 @@ export class Observability {
       description: 'A search-index job could never succeed and was set aside (search_index_dead_letters): that message is not searchable',
     });
 
+    // A Telegram update acknowledged but never stored (its date cannot become an id): Telegram will not send it
+    // again, so each one is a message missing from the bridged channel.
+    this.alarm('TelegramUpdateUnstorable', {
+      metric: emitted(METRIC.telegramUpdateUnstorable, 'telegram-webhook', 'Sum'),
+      threshold: 1,
+      description: 'A Telegram update was acknowledged but not stored (its date is out of range): that message is missing from its channel',
+    });
+
     // ChangeLateWrite: a change acknowledged after the feed's write deadline may have been passed over by a
     // follower (README, "The changes feed"): one is worth a look. Every route that records changes counts it;
     // a metric-math alarm sums at most 10 metrics, so the routes are summed in groups.
@@ -234,29 +242,27 @@ export class Observability {
       }
     }
 
-    // RateLimitFailOpen: alarmed, when sustained. A Redis blip is meant to let writes through, but 15
-    // minutes of it means writes are not rate limited at all (and typing and presence are dropped), and no
-    // other alarm says so: those routes answer 2xx. Every write route shares the one Redis, so one
-    // composite alarm notifies once for all of them.
+    // RateLimitFailOpen: alarmed, when sustained. A Redis blip is meant to let requests through, but 15
+    // minutes of it means no one is rate limited at all (and typing and presence are dropped), and no other
+    // alarm says so: those routes answer 2xx. Every rate-limited route (writes and, since the per-user read
+    // limit, every authenticated read) shares the one Redis; the routes are summed by metric math in groups
+    // of 10 (an alarm each route cost ~25 of CloudFormation's 500 resources).
     // WorkerLeaseReclaimed: dashboard only. It heals itself (a fresh worker id is claimed before any id is
     // minted, so ids stay unique) and happens whenever a container sits idle past its lease; a Scylla
     // failure behind it already shows as ServerError and StoreUnavailable.
-    const failOpen = routes
-      .filter((route) => route.write)
-      .map((route) =>
-        this.alarm(`${pascal(route.handler)}RateLimitFailOpen`, {
-          metric: emitted(METRIC.rateLimitFailOpen, route.handler, 'Sum'),
-          threshold: 1,
-          evaluationPeriods: 3,
-          notify: false,
-          description: `${route.handler}: Redis has not answered its rate limit for 15 minutes; writes went through unlimited`,
-        }),
+    // Writes count RateLimitFailOpen, reads ReadRateLimitFailOpen (a read let through costs less than a write).
+    const limited = routes.filter((route) => rateLimitOf(route) !== undefined);
+    for (let start = 0, group = 1; start < limited.length; start += 10, group++) {
+      const some = limited.slice(start, start + 10);
+      const summed = Object.fromEntries(
+        some.map((route, index) => [`f${index}`, emitted(rateLimitOf(route) === 'writes' ? METRIC.rateLimitFailOpen : METRIC.readRateLimitFailOpen, route.handler, 'Sum')]),
       );
-    if (failOpen.length > 0) {
-      new cloudwatch.CompositeAlarm(this.stack, 'RateLimitFailingOpen', {
-        alarmRule: cloudwatch.AlarmRule.anyOf(...failOpen),
-        alarmDescription: 'Writes have not been rate limited for 15 minutes: Redis (Upstash) is not answering',
-      }).addAlarmAction(this.action);
+      this.alarm(`RateLimitFailOpen${group}`, {
+        metric: new cloudwatch.MathExpression({ expression: `SUM([${Object.keys(summed).join(', ')}])`, usingMetrics: summed, period: PERIOD, label: 'requests let through unlimited' }),
+        threshold: 1,
+        evaluationPeriods: 3,
+        description: `Redis (Upstash) has not answered the rate limit for 15 minutes: requests went through unlimited (routes ${some.map((route) => route.handler).join(', ')})`,
+      });
     }
 
     this.buildDashboard({ api, routes, functions, reconcile, purge, push });

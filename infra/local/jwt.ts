@@ -12,6 +12,12 @@ const keyFile = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'
 
 export const LOCAL_ISSUER = process.env.JWT_ISSUER ?? 'https://auth.local.invalid/';
 export const LOCAL_AUDIENCE = process.env.JWT_AUDIENCE ?? 'messages-api';
+/**
+ * The audience service tokens are issued for (JWT_SERVICE_AUDIENCE, which the service reads too): a service
+ * principal needs it as well as the `messages:service` scope. The local server accepts both audiences, as the
+ * deployed JWT authorizer lists both.
+ */
+export const LOCAL_SERVICE_AUDIENCE = process.env.JWT_SERVICE_AUDIENCE ?? 'messages-service';
 
 /**
  * The key file is created once and never replaced: several processes (test workers, the server, the token
@@ -46,7 +52,8 @@ export async function mintToken(options: {
   scope?: string;
   expiresInSeconds?: number;
   issuer?: string;
-  audience?: string;
+  /** Default: the service audience for a token with the service scope, the user audience otherwise. */
+  audience?: string | string[];
 }): Promise<string> {
   const jwk = await signingJwk();
   const key = await importJWK(jwk, 'RS256');
@@ -55,7 +62,7 @@ export async function mintToken(options: {
     .setProtectedHeader({ alg: 'RS256', kid: jwk.kid!, typ: 'JWT' })
     .setSubject(options.sub)
     .setIssuer(options.issuer ?? LOCAL_ISSUER)
-    .setAudience(options.audience ?? LOCAL_AUDIENCE)
+    .setAudience(options.audience ?? (options.scope?.split(' ').includes('messages:service') ? LOCAL_SERVICE_AUDIENCE : LOCAL_AUDIENCE))
     .setIssuedAt()
     .setExpirationTime(Math.floor(Date.now() / 1000) + (options.expiresInSeconds ?? 3600))
     .sign(key);
@@ -73,7 +80,7 @@ export async function verifyBearer(authorization: string | undefined): Promise<{
   const jwks = createLocalJWKSet(await publicJwks());
   const { payload } = await jwtVerify(match[1]!, jwks, {
     issuer: LOCAL_ISSUER,
-    audience: LOCAL_AUDIENCE,
+    audience: [LOCAL_AUDIENCE, LOCAL_SERVICE_AUDIENCE],
     algorithms: ['RS256'],
     requiredClaims: ['exp', 'sub'],
   });

@@ -9,6 +9,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import pg from 'pg';
 import { tcpPortOpen } from './cassandra.js';
 import { acquireCqlStore, type CqlStore } from './cql-store.js';
+import { LOCAL_SERVICE_AUDIENCE } from './jwt.js';
 import { startUpstashRest, type UpstashRestServer } from './upstash-rest.js';
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -99,6 +100,9 @@ export async function startLocalStores(
     UPSTASH_REDIS_REST_URL: externalUpstash ?? upstash!.url,
     UPSTASH_REDIS_REST_TOKEN: process.env.UPSTASH_REDIS_REST_TOKEN ?? LOCAL_UPSTASH_TOKEN,
     REDIS_URL: redisUrl,
+    // Service tokens are issued for their own audience (infra/local/jwt.ts mints and accepts it); the service
+    // treats a token as a service principal only when it was issued for this one.
+    JWT_SERVICE_AUDIENCE: LOCAL_SERVICE_AUDIENCE,
   };
   return {
     env,

@@ -24,6 +24,7 @@ export interface DocumentedRoute {
   body?: z.ZodMiniType;
   response?: z.ZodMiniType;
   alsoAnswers?: { status: number; description: string; body?: z.ZodMiniType }[];
+  throttle?: { rateLimit: number; burstLimit: number };
 }
 
 type JsonSchema = Record<string, unknown>;
@@ -154,6 +155,13 @@ function operation(route: DocumentedRoute, components: Components) {
   }
   if (route.write) {
     responsesByStatus['429'] = errorResponse('Too many writes by this caller (`rate_limited`)', retryAfter);
+  } else if (route.auth === 'jwt') {
+    responsesByStatus['429'] = errorResponse('Too many reads by this caller (`rate_limited`)', retryAfter);
+  } else if (route.throttle) {
+    responsesByStatus['429'] = {
+      description: `This route's API Gateway throttle (${route.throttle.rateLimit} requests/s, bursts of ${route.throttle.burstLimit}) refused the request, with API Gateway's own body`,
+      content: json(components.ref(responses.gatewayThrottled, 'output')),
+    };
   }
   responsesByStatus['500'] = {
     description:

@@ -151,7 +151,8 @@ export const changesPage = z.strictObject({
 export const healthLive = z.strictObject({ status: z.literal('ok') });
 
 const checkOk = z.strictObject({ status: z.literal('ok'), latency_ms: z.number().check(z.nonnegative()) });
-const checkFailed = z.strictObject({ status: z.enum(['unavailable', 'disabled']), error: z.string() });
+/* No error text: the probe is anonymous, and a store's error names hosts and roles (it is logged instead). */
+const checkFailed = z.strictObject({ status: z.enum(['unavailable', 'disabled']) });
 const checks = <T extends z.ZodMiniType>(check: T) => z.strictObject({ scylla: check, postgres: check, redis: check });
 
 /** Readiness when every store answers (200). */
@@ -198,4 +199,7 @@ export const openApiDocument = z.looseObject({
 });
 
 /** What API Gateway answers when the function itself fails (crash, timeout) instead of answering. */
+/** API Gateway's own body when a route's throttle (or the stage's) refuses a request, before any function runs. */
+export const gatewayThrottled = z.strictObject({ message: z.literal('Too Many Requests') }).check(z.meta({ id: 'GatewayThrottled' }));
+
 export const gatewayInternalError = z.strictObject({ message: z.literal('Internal Server Error') }).check(z.meta({ id: 'GatewayInternalError' }));

@@ -118,9 +118,13 @@ export const presenceQuery = z.strictObject({
   ),
 });
 
+/* 16 digits can exceed 2^53: such an id would be rounded to another one (Telegram ids are at most 52 bits). */
+const safeIntegerText = (pattern: RegExp, what: string) =>
+  z.pipe(z.string().check(z.regex(pattern, what), z.refine((value) => Number.isSafeInteger(Number(value)), what)), z.transform(Number));
+
 export const telegramMessagePath = z.object({
-  telegram_chat_id: z.pipe(z.string().check(z.regex(/^-?[1-9]\d{0,15}$/, 'must be a Telegram chat id')), z.transform(Number)),
-  telegram_message_id: z.pipe(z.string().check(z.regex(/^[1-9]\d{0,15}$/, 'must be a Telegram message id')), z.transform(Number)),
+  telegram_chat_id: safeIntegerText(/^-?[1-9]\d{0,15}$/, 'must be a Telegram chat id'),
+  telegram_message_id: safeIntegerText(/^[1-9]\d{0,15}$/, 'must be a Telegram message id'),
 });
 
 const integer = () => z.number().check(z.refine(Number.isSafeInteger, 'must be an integer within ±2^53'));
@@ -195,14 +199,14 @@ function isHttpsUrl(value: string): boolean {
 
 /** Attachment metadata from a client: the bytes live elsewhere, at an https URL. */
 export const attachmentInput = z.strictObject({
-  id: z.string().check(z.minLength(1), z.maxLength(128)),
+  id: z.string().check(z.minLength(1), z.maxLength(128), storable),
   // Stored (and answered) as the WHATWG URL serialisation, so what a response carries always matches the
   // response schema: `https://x/a b` is kept as `https://x/a%20b`, `HTTPS://X/` as `https://x/`.
   url: z
     .pipe(z.string().check(z.maxLength(2048), z.refine(isHttpsUrl, 'must be an https URL')), z.transform((value: string) => new URL(value).href))
     .check(z.meta({ type: 'string', format: 'uri', maxLength: 2048, pattern: '^https://', description: 'https only; stored and returned normalised (WHATWG URL serialisation: white space percent-encoded, scheme and host lower-cased)' })),
-  filename: z.string().check(z.minLength(1), z.maxLength(255)),
-  content_type: z.string().check(z.maxLength(255), z.regex(/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/, 'must be a MIME type such as image/png')),
+  filename: z.string().check(z.minLength(1), z.maxLength(255), storable),
+  content_type: z.string().check(z.maxLength(255), z.regex(/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/, 'must be a MIME type such as image/png'), storable),
   size: z.number().check(z.refine((value) => Number.isSafeInteger(value) && value >= 0, 'must be a non-negative integer'), z.meta({ type: 'integer', minimum: 0 })),
   width: z.optional(dimension),
   height: z.optional(dimension),
@@ -214,9 +218,9 @@ export const createMessageBody = z
   .strictObject({
     content: z.optional(content),
     template_id: z.optional(uuid),
-    variables: z.optional(z.record(z.string().check(z.maxLength(64)), z.string().check(z.maxLength(MAX_CONTENT_CODE_POINTS), storable))),
+    variables: z.optional(z.record(z.string().check(z.maxLength(64), storable), z.string().check(z.maxLength(MAX_CONTENT_CODE_POINTS), storable))),
     reply_to_id: z.optional(snowflakeString),
-    nonce: z.optional(z.string().check(z.minLength(1), z.maxLength(64, 'must be at most 64 characters'))),
+    nonce: z.optional(z.string().check(z.minLength(1), z.maxLength(64, 'must be at most 64 characters'), storable)),
     author_id: z.optional(uuid),
     mentions: z.optional(mentions),
     attachments: z.optional(attachments),

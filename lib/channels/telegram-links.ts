@@ -1,4 +1,11 @@
-/** Which channel a Telegram chat is linked to (chats.telegram_chat_id), cached briefly in the container. */
+/**
+ * Which channel a Telegram chat is linked to (chats.telegram_chat_id). Only a link found is cached, briefly,
+ * in the container: a chat's link rarely changes and a busy chat's updates then cost no query. "Not linked" is
+ * never cached: a chat linked by another container's request would otherwise have its first messages (those
+ * the bot operator sends right after linking) acknowledged and dropped for as long as the cache lasted, and
+ * Telegram does not deliver them again. Updates of unlinked chats are rare (the bot is added to a chat to be
+ * linked), so asking each time costs little.
+ */
 import cassandra from 'cassandra-driver';
 import { pgQuery } from '../postgres/pool.js';
 import { read, write } from '../scylla/execute.js';
@@ -6,13 +13,17 @@ import { read, write } from '../scylla/execute.js';
 const { Long } = cassandra.types;
 
 const CACHE_MS = 30_000;
-const cache = new Map<number, { channelId: string | null; expiresAt: number }>();
+const cache = new Map<number, { channelId: string; expiresAt: number }>();
 
 export async function linkedChannel(telegramChatId: number): Promise<string | null> {
   const hit = cache.get(telegramChatId);
   if (hit && hit.expiresAt > Date.now()) return hit.channelId;
   const { rows } = await pgQuery<{ id: string }>('SELECT id FROM chats WHERE telegram_chat_id = $1 AND deleted_at IS NULL', [telegramChatId]);
   const channelId = rows[0]?.id ?? null;
+  if (channelId === null) {
+    cache.delete(telegramChatId);
+    return null;
+  }
   if (cache.size > 10_000) cache.clear();
   cache.set(telegramChatId, { channelId, expiresAt: Date.now() + CACHE_MS });
   return channelId;

@@ -42,6 +42,10 @@ export const METRIC = {
   pushDelivered: 'PushDelivered',
   pushGone: 'PushGone',
   pushFailed: 'PushFailed',
+  /** A Telegram update acknowledged but not stored because its date cannot become an id (forged or corrupt). */
+  telegramUpdateUnstorable: 'TelegramUpdateUnstorable',
+  /** A read let through because Redis could not count it (the read limit fails open, like the write limit). */
+  readRateLimitFailOpen: 'ReadRateLimitFailOpen',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

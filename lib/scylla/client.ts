@@ -3,10 +3,11 @@
  * Created lazily on first use, connected once; a failed connect is retried on the next call instead of
  * caching the rejection. Timeouts are short so a down cluster becomes a 503 within about a second.
  */
+import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
 import cassandra from 'cassandra-driver';
 import { getConfig, type Config } from '../config.js';
 import { StoreUnavailableError } from '../errors.js';
-import { resolveScyllaCredentials } from '../secrets.js';
+import { resolveScyllaCa, resolveScyllaCredentials } from '../secrets.js';
 
 const { Client, auth, policies, types } = cassandra;
 export type ScyllaClient = cassandra.Client;
@@ -22,12 +23,13 @@ export interface ClientOptions {
 
 /** Builds a client from configuration without connecting it. */
 export async function createScyllaClient(config: Config['scylla'], options: ClientOptions = {}): Promise<ScyllaClient> {
-  const credentials = await resolveScyllaCredentials(config);
+  const [credentials, sslOptions] = await Promise.all([resolveScyllaCredentials(config), tlsOptions(config)]);
   return new Client({
     contactPoints: config.contactPoints,
     localDataCenter: config.localDataCenter,
     keyspace: options.keyspace,
     protocolOptions: { port: config.port },
+    ...(sslOptions ? { sslOptions } : {}),
     credentials,
     authProvider: credentials ? new auth.PlainTextAuthProvider(credentials.username, credentials.password) : undefined,
     socketOptions: {
@@ -37,6 +39,8 @@ export async function createScyllaClient(config: Config['scylla'], options: Clie
     queryOptions: {
       prepare: true,
       consistency: types.consistencies[toDriverConsistency(config.readConsistency)],
+      // Every conditional write (IF …) runs its Paxos round at this level; see Config.scylla.serialConsistency.
+      serialConsistency: serialConsistency(config),
     },
     // Heartbeats cannot run while Lambda freezes the process; a socket found dead on thaw errors and the
     // retry policy replays idempotent statements on a fresh connection.
@@ -47,6 +51,26 @@ export async function createScyllaClient(config: Config['scylla'], options: Clie
       retry: new policies.retry.IdempotenceAwareRetryPolicy(new policies.retry.RetryPolicy()),
     },
   });
+}
+
+/**
+ * The TLS options the driver passes to `tls.connect`: certificates always verified (never
+ * `rejectUnauthorized: false`), against the configured CA or the system store, and against `serverName`
+ * when the contact points are addresses that certificates do not name.
+ */
+export async function tlsOptions(config: Config['scylla']): Promise<ConnectionOptions | undefined> {
+  if (!config.tls.enabled) return undefined;
+  const ca = await resolveScyllaCa(config);
+  const serverName = config.tls.serverName;
+  return {
+    rejectUnauthorized: true,
+    ...(ca ? { ca: [ca] } : {}),
+    ...(serverName ? { servername: serverName, checkServerIdentity: (_host: string, cert) => checkServerIdentity(serverName, cert) } : {}),
+  };
+}
+
+export function serialConsistency(config: Config['scylla'] = getConfig().scylla): number {
+  return config.serialConsistency === 'SERIAL' ? types.consistencies.serial : types.consistencies.localSerial;
 }
 
 function toDriverConsistency(name: Config['scylla']['readConsistency']): keyof typeof types.consistencies {

@@ -1,14 +1,45 @@
 /**
  * What a Telegram message contributes: its media as attachments (photo, document, video, voice, sticker, one
  * each, `tg://file/<file_id>`), and as content its text or caption, "" for captionless media that became
- * attachments, or a short note of other media.
+ * attachments, or a short note of other media. Nothing here exceeds what the API itself accepts: content at
+ * most 4096 code points (text, captions, audio titles and poll questions are cut, with an ellipsis), file
+ * names at most 255 (extension kept), and no text PostgreSQL cannot store.
  */
 import type { Message } from '@grammyjs/types';
 import { MAX_CONTENT_CODE_POINTS, type Attachment } from '../messages/model.js';
 
-function truncate(text: string): string {
+/** The API's limit on an attachment's file name (lib/api/schemas.ts), kept for Telegram's names too. */
+export const MAX_FILENAME_CODE_POINTS = 255;
+
+/**
+ * Telegram text cannot be refused (anything but a 2xx is redelivered forever), so what PostgreSQL cannot
+ * store is replaced instead: U+0000 (PostgreSQL text refuses it) and lone surrogates (not encodable as UTF-8)
+ * become U+FFFD, the replacement character, so the message is stored, indexed and searchable.
+ */
+export function storableText(text: string): string {
+  return text.replaceAll('\u0000', '\uFFFD').replace(/\p{Cs}/gu, '\uFFFD');
+}
+
+/** At most `max` code points, a cut marked with an ellipsis (never splitting a surrogate pair). */
+export function truncate(text: string, max = MAX_CONTENT_CODE_POINTS): string {
   const points = [...text];
-  return points.length <= MAX_CONTENT_CODE_POINTS ? text : points.slice(0, MAX_CONTENT_CODE_POINTS).join('');
+  return points.length <= max ? text : `${points.slice(0, max - 1).join('')}…`;
+}
+
+/** A file name cut to the API's limit, its extension kept (`report….pdf`) when it has a short one. */
+function fileName(name: string): string {
+  const clean = storableText(name);
+  const points = [...clean];
+  if (points.length <= MAX_FILENAME_CODE_POINTS) return clean;
+  const extension = /\.[^.\s]{1,16}$/u.exec(clean)?.[0] ?? '';
+  return `${truncate(clean.slice(0, clean.length - extension.length), MAX_FILENAME_CODE_POINTS - [...extension].length)}${extension}`;
+}
+
+/** `[label: text]` within the content limit: the text is cut, the brackets kept. */
+function note(label: string, text: string | undefined): string {
+  if (!text) return `[${label}]`;
+  const frame = [...`[${label}: ]`].length;
+  return `[${label}: ${truncate(storableText(text), MAX_CONTENT_CODE_POINTS - frame)}]`;
 }
 
 interface TelegramFile {
@@ -21,10 +52,10 @@ interface TelegramFile {
 
 function attachment(file: TelegramFile, filename: string, contentType: string, withSize: boolean): Attachment {
   return {
-    id: file.file_unique_id ?? file.file_id,
+    id: storableText(file.file_unique_id ?? file.file_id),
     url: `tg://file/${file.file_id}`,
-    filename,
-    content_type: contentType,
+    filename: fileName(filename),
+    content_type: storableText(contentType),
     size: file.file_size ?? 0,
     ...(withSize && file.width ? { width: file.width } : {}),
     ...(withSize && file.height ? { height: file.height } : {}),
@@ -63,14 +94,14 @@ export function telegramAttachments(message: Message): Attachment[] {
  */
 export function telegramContent(message: Message, attachments: readonly Attachment[] = telegramAttachments(message)): string | undefined {
   const text = message.text ?? message.caption;
-  if (text && text.trim().length > 0) return truncate(text);
+  if (text && text.trim().length > 0) return truncate(storableText(text));
   if (attachments.length > 0) return '';
   if (message.animation) return '[GIF]';
   if (message.video_note) return '[video message]';
-  if (message.audio) return `[audio${message.audio.title ? `: ${message.audio.title}` : ''}]`;
+  if (message.audio) return note('audio', message.audio.title);
   if (message.location) return '[location]';
   if (message.contact) return '[contact]';
-  if (message.poll) return truncate(`[poll: ${message.poll.question}]`);
-  if (message.dice) return `[dice ${message.dice.emoji} ${message.dice.value}]`;
+  if (message.poll) return note('poll', message.poll.question);
+  if (message.dice) return note('dice', `${message.dice.emoji} ${message.dice.value}`);
   return undefined;
 }

@@ -2,6 +2,9 @@
 import { createHash } from 'node:crypto';
 import { encodeSnowflake, EPOCH_MS, TELEGRAM_WORKER_ID } from '../ids/snowflake.js';
 
+/** The latest time an id holds, as encodeSnowflake enforces it (lib/ids/snowflake.ts: 2^41 - 1 ms after the epoch). */
+const MAX_SNOWFLAKE_TIME_MS = 2 ** 41 - 1;
+
 /**
  * The message id of a Telegram message: its `date` second, with the Telegram id spread over the
  * millisecond and sequence bits so messages of one second keep Telegram's order and never collide
@@ -14,8 +17,16 @@ export function telegramSnowflake(dateSeconds: number, telegramMessageId: number
   return encodeSnowflake(ms, TELEGRAM_WORKER_ID, sequence);
 }
 
+/**
+ * Whether a Telegram `date` (or `edit_date`), in seconds, can become a message id and a write timestamp:
+ * from the Snowflake epoch (2024-01-01) up to the last millisecond a signed 64-bit id holds (2^41 - 1 ms
+ * after it, September 2093), less the sub-second spread telegramSnowflake adds. A date outside that (a
+ * forged or corrupt update: Telegram's own dates are the present) is skipped, never a 500 that Telegram
+ * would redeliver forever.
+ */
 export function isRepresentableDate(dateSeconds: number): boolean {
-  return dateSeconds * 1000 >= EPOCH_MS;
+  const ms = dateSeconds * 1000;
+  return Number.isSafeInteger(dateSeconds) && ms >= EPOCH_MS && ms + 999 <= EPOCH_MS + MAX_SNOWFLAKE_TIME_MS;
 }
 
 const NAMESPACE = Buffer.from('8f2c1a4e6b3d4c7a9e5f0a1b2c3d4e5f', 'hex');

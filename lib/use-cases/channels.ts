@@ -197,6 +197,8 @@ function decodeCursor<T>(cursor: string, valid: (value: unknown) => value is T):
   throw new InvalidRequestError('cursor: not a cursor this route returned');
 }
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** The largest time a JavaScript Date holds (ECMAScript: 8.64e15 ms after 1970). */
+const MAX_DATE_MS = 8.64e15;
 
 export interface MemberView {
   user_id: string;
@@ -253,7 +255,10 @@ export async function listMyChannels(
       : (({ t, i }) => ({ at: new Date(t), id: i }))(
           decodeCursor(input.cursor, (value): value is { t: number; i: string } => {
             const candidate = value as { t?: unknown; i?: unknown } | null;
-            return Number.isSafeInteger(candidate?.t) && typeof candidate?.i === 'string' && UUID.test(candidate.i);
+            // t becomes a Date and then a PostgreSQL timestamptz: outside 1970..year 275760 it is an Invalid
+            // Date (a 500 from PostgreSQL), and no channel was active before 1970.
+            const t = candidate?.t;
+            return Number.isSafeInteger(t) && (t as number) >= 0 && (t as number) <= MAX_DATE_MS && typeof candidate?.i === 'string' && UUID.test(candidate.i);
           }),
         );
   const page = await userChatsPage(userId, after, input.limit + 1);

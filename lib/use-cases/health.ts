@@ -1,12 +1,17 @@
-/** Readiness: each store answers a trivial request within a short timeout, checked in parallel. */
+/**
+ * Readiness: each store answers a trivial request within a short timeout, checked in parallel. The probe is
+ * anonymous, so it answers only each store's status: a store's error text names hosts, ports, roles and
+ * databases, which is for the operator's log, not for anyone on the internet.
+ */
 import { getConfig } from '../config.js';
+import { log } from '../log.js';
 import { probePostgres, probeRedis, probeScylla } from '../health/probes.js';
 
 export const PROBE_TIMEOUT_MS = 800;
 
-export type CheckResult = { status: 'ok'; latency_ms: number } | { status: 'unavailable' | 'disabled'; error: string };
+export type CheckResult = { status: 'ok'; latency_ms: number } | { status: 'unavailable' | 'disabled' };
 
-async function timed(probe: () => Promise<unknown>): Promise<CheckResult> {
+async function timed(store: string, probe: () => Promise<unknown>): Promise<CheckResult> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -18,7 +23,8 @@ async function timed(probe: () => Promise<unknown>): Promise<CheckResult> {
     ]);
     return { status: 'ok', latency_ms: Math.round((performance.now() - started) * 10) / 10 };
   } catch (error) {
-    return { status: 'unavailable', error: error instanceof Error ? error.message : String(error) };
+    log().warn('readiness: store unavailable', { store, error: error instanceof Error ? error.message : String(error) });
+    return { status: 'unavailable' };
   } finally {
     clearTimeout(timer);
   }
@@ -27,9 +33,9 @@ async function timed(probe: () => Promise<unknown>): Promise<CheckResult> {
 export async function checkReadiness(): Promise<{ ready: boolean; checks: Record<string, CheckResult> }> {
   const scyllaEnabled = getConfig().scylla.enabled;
   const [scylla, postgres, redis] = await Promise.all([
-    scyllaEnabled ? timed(probeScylla) : Promise.resolve<CheckResult>({ status: 'disabled', error: 'SCYLLA_ENABLED is false' }),
-    timed(probePostgres),
-    timed(probeRedis),
+    scyllaEnabled ? timed('scylla', probeScylla) : Promise.resolve<CheckResult>({ status: 'disabled' }),
+    timed('postgres', probePostgres),
+    timed('redis', probeRedis),
   ]);
   const checks = { scylla, postgres, redis };
   return { ready: Object.values(checks).every((check) => check.status === 'ok'), checks };

@@ -39,8 +39,14 @@ const CHECKS_AT_ONCE = 16;
  * The `$connect` check, for the Lambda authorizer and the local server alike: the token must be one the HTTP
  * API accepts. `keys` defaults to the issuer's published keys (OIDC discovery); the local server passes its own.
  */
+/**
+ * WebSocket connections are users' only: the token is checked against the user audience (a service token,
+ * issued for the service audience, is refused there), and even a token that carries both audiences and the
+ * service scope connects as a plain user, so a push connection never listens with a service's reach.
+ */
 export async function authenticateConnection(token: string | undefined, policy: { issuer: string; audience: string; keys?: JWTVerifyGetKey }): Promise<Principal> {
-  return verifyToken(token, { issuer: policy.issuer, audience: policy.audience, keys: policy.keys ?? (await issuerKeys(policy.issuer)) });
+  const principal = await verifyToken(token, { issuer: policy.issuer, audience: policy.audience, keys: policy.keys ?? (await issuerKeys(policy.issuer)) });
+  return { userId: principal.userId, isService: false };
 }
 
 export async function openConnection(connectionId: string, principal: Principal): Promise<void> {

@@ -12,11 +12,12 @@ import { authorizeChannel } from '../channels/access.js';
 import { isMarkedDeleted } from '../channels/purge-store.js';
 import { EVERYONE } from '../changes/model.js';
 import { linkedChannel } from '../channels/telegram-links.js';
-import { NotFoundError, UnauthorizedError } from '../errors.js';
+import { ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
 import { bucketOf, snowflakeTime } from '../ids/snowflake.js';
 import { toMessageView, type MessageRecord, type MessageView } from '../messages/model.js';
 import { replyCountOf } from '../messages/replies.js';
 import { getMessageRecord, updateContent } from '../messages/store.js';
+import { countMetric, METRIC } from '../observability/metrics.js';
 import { reindex } from '../search/indexer.js';
 import { telegramAttachments, telegramContent } from '../telegram/content.js';
 import { isRepresentableDate } from '../telegram/ids.js';
@@ -37,15 +38,27 @@ export function checkWebhookSecret(secretHeader: string | undefined, expectedSec
   if (!secretMatches(secretHeader, expectedSecret)) throw new UnauthorizedError('Wrong or missing X-Telegram-Bot-Api-Secret-Token');
 }
 
+const NOT_VISIBLE = 'No message you can read was ingested with that Telegram chat and message id';
+
+/**
+ * A bridged message by its Telegram ids. Whether a mapping exists is itself information: a caller who is not
+ * a member of the message's channel gets exactly the answer of an id never ingested (404, same body), so
+ * probing ids tells a non-member nothing about which messages a chat has. Members and services read it.
+ */
 export async function getByTelegramId(principal: Principal, telegramChatId: number, telegramMessageId: number): Promise<MessageView> {
   const mapping = await findTelegramMessage(telegramChatId, telegramMessageId);
-  if (!mapping) throw new NotFoundError('No message was ingested with that Telegram chat and message id');
-  await authorizeChannel(principal, mapping.channelId);
+  if (!mapping) throw new NotFoundError(NOT_VISIBLE);
+  try {
+    await authorizeChannel(principal, mapping.channelId);
+  } catch (error) {
+    if (error instanceof ForbiddenError || error instanceof NotFoundError) throw new NotFoundError(NOT_VISIBLE);
+    throw error;
+  }
   const [message, replyCount] = await Promise.all([
     getMessageRecord(mapping.channelId, mapping.messageId),
     replyCountOf(mapping.channelId, mapping.messageId),
   ]);
-  if (!message || message.deleted) throw new NotFoundError('Message not found');
+  if (!message || message.deleted) throw new NotFoundError(NOT_VISIBLE);
   return toMessageView(message, replyCount);
 }
 
@@ -95,7 +108,12 @@ export async function ingestUpdate(update: Update): Promise<IngestOutcome> {
   if (!channelId) return { status: 'skipped', reason: 'chat not linked to a channel' };
   // The link may come from this container's cache (up to 30 s old): a channel deleted since is not written to.
   if (await isMarkedDeleted(channelId)) return { status: 'skipped', reason: 'channel deleted' };
-  if (!isRepresentableDate(message.date)) return { status: 'skipped', reason: 'sent before the Snowflake epoch (2024-01-01)' };
+  if (!isRepresentableDate(message.date) || (message.edit_date !== undefined && !isRepresentableDate(message.edit_date))) {
+    // Acknowledged (Telegram redelivers anything but a 2xx forever), stored nowhere, and counted: a date
+    // before 2024 is old history; one past 2093 is a forged or corrupt update.
+    countMetric(METRIC.telegramUpdateUnstorable);
+    return { status: 'skipped', reason: 'date outside the storable range (2024-01-01 to 2093)' };
+  }
   const attachments = telegramAttachments(message);
   const content = telegramContent(message, attachments);
   if (content === undefined) return { status: 'skipped', reason: 'service message' };

@@ -249,7 +249,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const log = (line: string) => console.error(`bench: ${line}`);
   const stores = await startLocalStores({ log });
   const namespace = uniqueName('bench');
-  Object.assign(process.env, stores.env, { SCYLLA_KEYSPACE: namespace, DATABASE_SCHEMA: namespace, LOG_LEVEL: 'ERROR', RATE_LIMIT_WRITES: '1000000', METRICS_ENABLED: 'false' });
+  Object.assign(process.env, stores.env, { SCYLLA_KEYSPACE: namespace, DATABASE_SCHEMA: namespace, LOG_LEVEL: 'ERROR', RATE_LIMIT_WRITES: '1000000', RATE_LIMIT_READS: '1000000', METRICS_ENABLED: 'false' });
   await migrateAll(loadConfig(), () => undefined);
   try {
     console.log(JSON.stringify(await measureMyChannels({ say: log, samples: Number(process.env.BENCH_SAMPLES ?? 300), runs: Number(process.env.BENCH_RUNS ?? 3) }), null, 2));

@@ -30,6 +30,7 @@ import { measureMyChannels } from './my-channels.js';
 import { measurePush } from './push.js';
 import { renderReport } from './report.js';
 import { round, summarize, timeConcurrent, timeSequential, type Summary } from './stats.js';
+import { LOCAL_SERVICE_AUDIENCE } from '../../infra/local/jwt.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
@@ -74,6 +75,7 @@ Object.assign(process.env, stores.env, {
   LOG_LEVEL: 'ERROR',
   // One user writes thousands of messages here: the limit is still checked on every write, never reached.
   RATE_LIMIT_WRITES: '1000000',
+  RATE_LIMIT_READS: '1000000',
 });
 await migrateAll(loadConfig(), () => undefined);
 const results: Record<string, unknown> = {
@@ -98,7 +100,7 @@ try {
   };
   const telegramChatId = -100_000_000_0000 - Math.floor(Math.random() * 1e6);
   // Linking a Telegram chat is a service principal's act; the bench user owns the channel all the same.
-  const channel = await invoke(h.createChannel, { method: 'POST', route: '/channels', claims: { ...claims, scope: 'messages:service' }, body: { name: 'bench', telegram_chat_id: telegramChatId } }, 201);
+  const channel = await invoke(h.createChannel, { method: 'POST', route: '/channels', claims: { ...claims, scope: 'messages:service', aud: LOCAL_SERVICE_AUDIENCE }, body: { name: 'bench', telegram_chat_id: telegramChatId } }, 201);
   const channelId: string = channel.id;
   const created: string[] = [];
   for (let i = 0; i < 200; i++) {

@@ -19,6 +19,7 @@ import { apigwEvent, lambdaContext } from '../support/apigw.js';
 import { TEST_WEBHOOK_SECRET } from '../support/constants.js';
 import { randomChatId, textMessage, update } from '../support/telegram.js';
 import { start, stop } from './cluster-control.js';
+import { LOCAL_SERVICE_AUDIENCE } from '../../infra/local/jwt.js';
 
 const SHORT = process.env.FAULTS_SHORT === '1';
 const userId = '5d7c9b1a-2e3f-4a5b-8c6d-7e8f9a0b1c2d';
@@ -190,7 +191,7 @@ describe('three-node cluster under load', () => {
     // The earlier tests restarted nodes: let the cluster settle (hints, schema) before the contention.
     await new Promise((resolve) => setTimeout(resolve, 5000));
     const chatId = randomChatId();
-    const linked = await createChannel(apigwEvent({ method: 'POST', route: '/channels', claims: { ...claims, scope: 'messages:service' }, body: { name: 'tg', telegram_chat_id: chatId } }), lambdaContext());
+    const linked = await createChannel(apigwEvent({ method: 'POST', route: '/channels', claims: { ...claims, scope: 'messages:service', aud: LOCAL_SERVICE_AUDIENCE }, body: { name: 'tg', telegram_chat_id: chatId } }), lambdaContext());
     const linkedId = JSON.parse(linked.body!).id;
     const payload = update('message', textMessage(chatId, 9, 'once'));
     const deliveries = await Promise.all(
@@ -245,7 +246,7 @@ describe('three-node cluster under load', () => {
     // time out (a 503 whose write still applied), after which every delivery, retries included, is a duplicate.
     expect(stored).toBeLessThanOrEqual(1);
     const timeline = await listMessages(
-      apigwEvent({ method: 'GET', route: '/channels/{channel_id}/messages', params: { channel_id: linkedId }, query: { limit: '100' }, claims: { ...claims, scope: 'messages:service' } }),
+      apigwEvent({ method: 'GET', route: '/channels/{channel_id}/messages', params: { channel_id: linkedId }, query: { limit: '100' }, claims: { ...claims, scope: 'messages:service', aud: LOCAL_SERVICE_AUDIENCE } }),
       lambdaContext(),
     );
     const bridged = (JSON.parse(timeline.body!) as { messages: { telegram: { message_id: number } | null }[] }).messages;

@@ -12,6 +12,7 @@ import { parseConfig } from '../../lib/config.js';
 import { migrateAll } from '../../lib/use-cases/migrations.js';
 import { dropNamespaces, workerNamespaces } from '../support/namespaces.js';
 import { FAULT_CLUSTER, specs } from './cluster-control.js';
+import { LOCAL_SERVICE_AUDIENCE } from '../../infra/local/jwt.js';
 
 let upstash: Awaited<ReturnType<typeof startUpstashRest>> | undefined;
 let namespaces: { keyspace: string; schema: string }[] = [];
@@ -32,6 +33,9 @@ export async function setup(project: TestProject): Promise<void> {
     DATABASE_URL: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
     UPSTASH_REDIS_REST_URL: upstash.url,
     UPSTASH_REDIS_REST_TOKEN: LOCAL_UPSTASH_TOKEN,
+    // Service tokens act as services only when issued for this audience (lib/auth/principal.ts).
+    JWT_SERVICE_AUDIENCE: LOCAL_SERVICE_AUDIENCE,
+    RATE_LIMIT_READS: '1000000',
   };
   namespaces = workerNamespaces(1);
   await migrateAll(parseConfig({ ...process.env, ...env, SCYLLA_KEYSPACE: namespaces[0]!.keyspace, DATABASE_SCHEMA: namespaces[0]!.schema }), () => undefined);

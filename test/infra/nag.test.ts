@@ -7,13 +7,14 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { MessagesStack } from '../../infra/cdk/messages-stack.js';
 import { acknowledgeNagFindings } from '../../infra/cdk/nag.js';
+import { exampleSettings } from './example-settings.js';
 
 describe('cdk-nag AwsSolutions', () => {
   it('reports no unacknowledged finding, and every acknowledgement carries its reason', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'nag-'));
     const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new MessagesStack(app, 'Nagged', {
-      settings: { jwtIssuer: 'https://issuer.example/', jwtAudience: 'messages-api', scyllaContactPoints: '10.0.0.1', scyllaLocalDc: 'dc1', upstashUrl: 'https://example.upstash.io' },
+      settings: exampleSettings(),
     });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     const acknowledged = acknowledgeNagFindings(stack);

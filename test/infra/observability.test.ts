@@ -4,17 +4,12 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { routes, type Route } from '../../functions/routes.js';
 import { MessagesStack, type MessagesStackProps } from '../../infra/cdk/messages-stack.js';
+import { exampleSettings } from './example-settings.js';
 
 const table: readonly Route[] = routes;
-/** migrate, reconcile, purge-channel, ws-authorizer, ws-routes, fan-out. */
-const BACKGROUND_FUNCTIONS = 6;
-const SETTINGS: MessagesStackProps['settings'] = {
-  jwtIssuer: 'https://issuer.example/',
-  jwtAudience: 'messages-api',
-  scyllaContactPoints: '10.0.0.1',
-  scyllaLocalDc: 'dc1',
-  upstashUrl: 'https://example.upstash.io',
-};
+/** migrate, reconcile, purge-channel, ws-authorizer, ws-routes, fan-out, register-telegram-webhook (the example has a bot). */
+const BACKGROUND_FUNCTIONS = 7;
+const SETTINGS: MessagesStackProps['settings'] = exampleSettings();
 
 function synth(id: string, settings: Partial<MessagesStackProps['settings']> = {}): { stack: MessagesStack; template: Template } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -165,21 +160,21 @@ describe('alarms', () => {
     });
   });
 
-  it('notifies once, through a composite alarm, when any write route fails open on its rate limit for 15 minutes', () => {
+  it('alarms when any rate-limited route (every JWT route) fails open on its rate limit for 15 minutes, each route in exactly one metric-math alarm', () => {
     const { stack, template } = defaults;
-    const writes = table.filter((route) => route.write);
-    const composite = Object.values(resourcesOf(template)).filter((resource) => resource.Type === 'AWS::CloudWatch::CompositeAlarm');
-    expect(composite).toHaveLength(1);
-    expect(composite[0]!.Properties.AlarmActions).toEqual([topicRef(stack, template)]);
-    const rule = JSON.stringify(composite[0]!.Properties.AlarmRule);
-    for (const route of writes) {
-      const [alarm] = emittedAlarms(template, 'RateLimitFailOpen', route.handler);
-      expect(alarm, route.handler).toBeDefined();
-      expect(alarm!.Properties).toMatchObject({ Statistic: 'Sum', Threshold: 1, EvaluationPeriods: 3, DatapointsToAlarm: 3 });
-      expect(alarm!.Properties.AlarmActions).toBeUndefined();
-      const [id] = Object.entries(resourcesOf(template)).find(([, resource]) => resource === alarm)!;
-      expect(rule, route.handler).toContain(id);
-    }
+    const limited = table.filter((route) => route.auth === 'jwt').map((route) => `${route.write ? 'RateLimitFailOpen' : 'ReadRateLimitFailOpen'}:${route.handler}`);
+    expect(limited.length).toBeGreaterThan(10);
+    const failOpen = alarmsOf(template).filter(({ Properties: p }) => (p.Metrics ?? []).some((m: any) => /RateLimitFailOpen$/.test(m.MetricStat?.Metric?.MetricName)));
+    const covered = failOpen.flatMap((alarm) => {
+      const metrics = alarm.Properties.Metrics as any[];
+      expect(metrics.filter((m) => m.MetricStat).length).toBeLessThanOrEqual(10);
+      expect(metrics.find((m) => m.Expression)).toMatchObject({ Expression: expect.stringMatching(/^SUM\(\[/), ReturnData: true });
+      expect(alarm.Properties).toMatchObject({ Threshold: 1, EvaluationPeriods: 3, DatapointsToAlarm: 3, AlarmActions: [topicRef(stack, template)] });
+      return metrics
+        .filter((m) => m.MetricStat)
+        .map((m) => `${m.MetricStat.Metric.MetricName}:${(m.MetricStat.Metric.Dimensions as { Name: string; Value: string }[]).find((d) => d.Name === 'route')!.Value}`);
+    });
+    expect(covered.sort()).toEqual([...limited].sort());
   });
 
   it('gives the reconciler an encrypted, TLS-only dead-letter queue for its schedule and its async invocations, and alarms on it', () => {

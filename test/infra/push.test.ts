@@ -7,15 +7,10 @@ import { changeRecorders, fanOutFunction, webSocketRouteKeys, wsAuthorizerFuncti
 import { MessagesStack, type MessagesStackProps } from '../../infra/cdk/messages-stack.js';
 import { acknowledgeNagFindings, NAG_ACKNOWLEDGEMENTS } from '../../infra/cdk/nag.js';
 import { CHANGE_EVENT_SOURCE, FAN_OUT_DELIVERY, WEBSOCKET_STAGE, WEBSOCKET_THROTTLE } from '../../infra/cdk/push.js';
+import { exampleSettings } from './example-settings.js';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
-const SETTINGS: MessagesStackProps['settings'] = {
-  jwtIssuer: 'https://issuer.example/',
-  jwtAudience: 'messages-api',
-  scyllaContactPoints: '10.0.0.1',
-  scyllaLocalDc: 'dc1',
-  upstashUrl: 'https://example.upstash.io',
-};
+const SETTINGS: MessagesStackProps['settings'] = exampleSettings();
 
 function synth(id: string, settings: MessagesStackProps['settings'] = SETTINGS, env?: MessagesStackProps['env']) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -105,29 +100,29 @@ describe('WebSocket API', () => {
       return { variables, properties: resourcesOf[handlerId]!.Properties };
     };
     const { variables, properties } = check(resources, functionId(wsAuthorizerFunction.handler));
-    expect(variables).toMatchObject({ JWT_ISSUER: 'https://issuer.example/', JWT_AUDIENCE: 'messages-api' });
+    expect(variables).toMatchObject({ JWT_ISSUER: SETTINGS.jwt.issuer, JWT_AUDIENCE: SETTINGS.jwt.audience });
     expect(Object.keys(variables).filter((name) => /SCYLLA|DATABASE|UPSTASH|CHANGES_BUS/.test(name))).toEqual([]);
     expect(properties.VpcConfig).toBeUndefined();
     expect(properties.Timeout).toBe(wsAuthorizerFunction.timeoutSeconds);
 
-    // Without the settings both read the same CloudFormation parameters.
-    const parameterised = synth('PushParameters', { ...SETTINGS, jwtIssuer: undefined, jwtAudience: undefined });
-    const { variables: fromParameters } = check(
-      parameterised.resources,
-      parameterised.stack.getLogicalId(parameterised.stack.functions.get(wsAuthorizerFunction.handler)!.function.node.defaultChild as never),
+    // Other settings: both follow them.
+    const other = synth('PushOtherIssuer', exampleSettings({ jwtIssuer: 'https://issuer.example/', jwtAudience: 'messages-api' }));
+    const { variables: fromOther } = check(
+      other.resources,
+      other.stack.getLogicalId(other.stack.functions.get(wsAuthorizerFunction.handler)!.function.node.defaultChild as never),
     );
-    expect(fromParameters).toMatchObject({ JWT_ISSUER: { Ref: 'JwtIssuer' }, JWT_AUDIENCE: { Ref: 'JwtAudience' } });
+    expect(fromOther).toMatchObject({ JWT_ISSUER: 'https://issuer.example/', JWT_AUDIENCE: 'messages-api' });
   });
 
   it('wires ws-routes to Scylla, PostgreSQL and Redis as a route reaching them is, in the VPC', () => {
     const properties = resources[functionId(wsRoutesFunction.handler)]!.Properties;
     expect(properties.VpcConfig).toBeDefined();
     expect(properties.Environment.Variables).toMatchObject({
-      SCYLLA_CONTACT_POINTS: '10.0.0.1',
-      UPSTASH_REDIS_REST_URL: 'https://example.upstash.io',
-      SCYLLA_CREDENTIALS_SECRET_ARN: { Ref: expect.stringMatching(/^ScyllaCredentials/) },
-      DATABASE_URL_SECRET_ARN: { Ref: expect.stringMatching(/^DatabaseUrl/) },
-      UPSTASH_REDIS_REST_TOKEN_SECRET_ARN: { Ref: expect.stringMatching(/^UpstashToken/) },
+      SCYLLA_CONTACT_POINTS: SETTINGS.scylla.contactPoints.join(','),
+      UPSTASH_REDIS_REST_URL: SETTINGS.upstash.url,
+      SCYLLA_CREDENTIALS_SECRET_ARN: SETTINGS.scylla.credentialsSecretArn,
+      DATABASE_URL_SECRET_ARN: { Ref: expect.stringMatching(/^DatabaseSecretAttachment/) },
+      UPSTASH_REDIS_REST_TOKEN_SECRET_ARN: SETTINGS.upstash.tokenSecretArn,
     });
     expect(properties.Environment.Variables.CHANGES_BUS_NAME).toBeUndefined();
     expect(properties.MemorySize).toBe(wsRoutesFunction.memoryMb);
@@ -216,7 +211,7 @@ describe('changes bus and fan-out', () => {
     expect(properties.Timeout).toBe(fanOutFunction.timeoutSeconds);
     expect(properties.MemorySize).toBe(fanOutFunction.memoryMb);
     const variables = properties.Environment.Variables;
-    expect(variables.UPSTASH_REDIS_REST_TOKEN_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/^UpstashToken/) });
+    expect(variables.UPSTASH_REDIS_REST_TOKEN_SECRET_ARN).toBe(SETTINGS.upstash.tokenSecretArn);
     expect(variables.SCYLLA_CREDENTIALS_SECRET_ARN).toBeUndefined();
     expect(variables.DATABASE_URL_SECRET_ARN).toBeUndefined();
     expect(joined(variables.WS_MANAGEMENT_ENDPOINT)).toBe(`https://{Ref:${webSocketApiId()}}.execute-api.{Ref:AWS::Region}.{Ref:AWS::URLSuffix}/${WEBSOCKET_STAGE}`);

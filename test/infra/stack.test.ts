@@ -7,6 +7,7 @@ import {
   migrateFunction,
   purgeChannelFunction,
   reconcileFunction,
+  registerTelegramWebhookFunction,
   routes,
   storesOf,
   wsAuthorizerFunction,
@@ -15,6 +16,7 @@ import {
   type Route,
 } from '../../functions/routes.js';
 import { MessagesStack, migrationsHash } from '../../infra/cdk/messages-stack.js';
+import { exampleSettings } from './example-settings.js';
 
 let template: Template;
 let stack: MessagesStack;
@@ -22,27 +24,29 @@ const table: readonly Route[] = routes;
 /** Every function with the stores it must be wired to: a route's `storesOf`, a background function's stores. */
 const everyFunction: (BackgroundFunction & { wired: string[] })[] = [
   ...table.map((route) => ({ ...route, wired: storesOf(route) })),
-  ...[migrateFunction, reconcileFunction, purgeChannelFunction, wsAuthorizerFunction, wsRoutesFunction, fanOutFunction].map((fn) => ({ ...fn, wired: fn.stores })),
+  ...[migrateFunction, reconcileFunction, purgeChannelFunction, wsAuthorizerFunction, wsRoutesFunction, fanOutFunction, registerTelegramWebhookFunction].map((fn) => ({ ...fn, wired: fn.stores })),
 ];
 
 beforeAll(() => {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   stack = new MessagesStack(app, 'Test', {
-    settings: { jwtIssuer: 'https://issuer.example/', jwtAudience: 'messages-api', scyllaContactPoints: '10.0.0.1', scyllaLocalDc: 'dc1', upstashUrl: 'https://example.upstash.io' },
+    settings: SETTINGS,
   });
   template = Template.fromStack(stack);
 });
 
-/** Logical-id prefixes of the secret each store's credentials live in. */
-const SECRET_OF_STORE: Record<string, string> = {
-  scylla: 'ScyllaCredentials',
-  postgres: 'DatabaseUrl',
-  redis: 'UpstashToken',
-  telegramWebhookSecret: 'TelegramWebhookSecret',
-  'telegram-bot': 'TelegramBotToken',
+/** How each store's secret appears in a grant: the complete ARN given as input, or the logical id of one made here. */
+const SETTINGS = exampleSettings();
+const SECRET_OF_STORE: Record<string, (resource: string) => boolean> = {
+  scylla: (resource) => resource === SETTINGS.scylla.credentialsSecretArn,
+  // The Aurora cluster's generated secret, attached to the cluster.
+  postgres: (resource) => resource.startsWith('DatabaseSecretAttachment'),
+  redis: (resource) => resource === SETTINGS.upstash.tokenSecretArn,
+  telegramWebhookSecret: (resource) => resource.startsWith('TelegramWebhookSecret'),
+  'telegram-bot': (resource) => resource === SETTINGS.telegram?.botTokenSecretArn,
 };
 /** Secrets a function reads beyond its stores' and the route table's `secrets`. */
-const OWN_SECRETS: Record<string, string[]> = { reconcile: ['telegram-bot'] };
+const OWN_SECRETS: Record<string, string[]> = { reconcile: ['telegram-bot'], 'register-telegram-webhook': ['telegram-bot'] };
 
 function logicalIdOf(handler: string): string {
   const fn = stack.functions.get(handler)!.function;
@@ -64,7 +68,7 @@ describe('MessagesStack', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       IdentitySource: ['$request.header.Authorization'],
-      JwtConfiguration: { Issuer: 'https://issuer.example/', Audience: ['messages-api'] },
+      JwtConfiguration: { Issuer: SETTINGS.jwt.issuer, Audience: [SETTINGS.jwt.audience, SETTINGS.jwt.serviceAudience] },
     });
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
@@ -100,8 +104,8 @@ describe('MessagesStack', () => {
         .filter((statement: any) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'));
       const readable = secretReads
         .flatMap((statement: any) => [statement.Resource].flat())
-        .map((resource: any) => String(resource.Ref))
-        .map((ref: string) => Object.entries(SECRET_OF_STORE).find(([, prefix]) => ref.startsWith(prefix))?.[0] ?? ref)
+        .map((resource: any) => (typeof resource === 'string' ? resource : String(resource.Ref)))
+        .map((ref: string) => Object.entries(SECRET_OF_STORE).find(([, matches]) => matches(ref))?.[0] ?? ref)
         .sort();
       expect(readable, route.handler).toEqual([...route.wired, ...route.secrets, ...(OWN_SECRETS[route.handler] ?? [])].sort());
     }
@@ -126,7 +130,7 @@ describe('MessagesStack', () => {
       set('telegram-webhook', []);
       set('get-channel', ['telegramWebhookSecret']);
       moved = new MessagesStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Moved', {
-        settings: { jwtIssuer: 'https://issuer.example/', jwtAudience: 'messages-api', scyllaContactPoints: '10.0.0.1', scyllaLocalDc: 'dc1', upstashUrl: 'https://example.upstash.io' },
+        settings: exampleSettings(),
       });
     } finally {
       set('telegram-webhook', saved.webhook);
@@ -145,15 +149,15 @@ describe('MessagesStack', () => {
     expect(writes.length).toBeGreaterThan(0);
     for (const route of writes) {
       const properties = resources[logicalIdOf(route.handler)].Properties;
-      expect(properties.Environment.Variables.UPSTASH_REDIS_REST_URL, route.handler).toBe('https://example.upstash.io');
-      expect(properties.Environment.Variables.UPSTASH_REDIS_REST_TOKEN_SECRET_ARN, route.handler).toEqual({ Ref: expect.stringMatching(/^UpstashToken/) });
+      expect(properties.Environment.Variables.UPSTASH_REDIS_REST_URL, route.handler).toBe(SETTINGS.upstash.url);
+      expect(properties.Environment.Variables.UPSTASH_REDIS_REST_TOKEN_SECRET_ARN, route.handler).toBe(SETTINGS.upstash.tokenSecretArn);
       const role = properties.Role['Fn::GetAtt'][0];
       const grants = Object.values(resources)
         .filter((resource: any) => resource.Type === 'AWS::IAM::Policy' && resource.Properties.Roles.some((r: any) => r.Ref === role))
         .flatMap((policy: any) => policy.Properties.PolicyDocument.Statement)
         .filter((statement: any) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'))
-        .flatMap((statement: any) => [statement.Resource].flat().map((resource: any) => String(resource.Ref)));
-      expect(grants.some((ref: string) => ref.startsWith('UpstashToken')), route.handler).toBe(true);
+        .flatMap((statement: any) => [statement.Resource].flat());
+      expect(grants, route.handler).toContain(SETTINGS.upstash.tokenSecretArn);
     }
   });
 

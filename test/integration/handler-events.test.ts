@@ -55,7 +55,7 @@ describe('handlers with API Gateway v2 events', () => {
     const response = await getChannel(fixture('apigw-v2-request-jwt-authorizer.json'), context);
     checkHandlerResult('get-channel', response);
     expect(response.statusCode).toBe(401);
-    expect(JSON.parse(response.body!)).toEqual({ error: { code: 'unauthorized', message: 'The token must carry a UUID `sub` claim' } });
+    expect(JSON.parse(response.body!)).toEqual({ error: { code: 'unauthorized', message: 'The token must carry a lower-case canonical UUID `sub` claim' } });
   });
 
   it('the health probes answer the event without an authorizer', async () => {

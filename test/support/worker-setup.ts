@@ -17,6 +17,7 @@ Object.assign(process.env, inject('stores'), {
   LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'ERROR',
   // Suites hammer writes from one user; the limit itself is tested with its own low setting.
   RATE_LIMIT_WRITES: '100000',
+  RATE_LIMIT_READS: '100000',
   // EMF records on stdout would bury the test output; tests that read metrics turn them on.
   METRICS_ENABLED: 'false',
   // One process, one clock: the changes feed needs no skew allowance here, so it settles after the write

@@ -67,6 +67,9 @@ function metricValues(records: EmfRecord[], name: string): number[] {
 
 afterEach(() => vi.restoreAllMocks());
 
+/** A read limiter that never refuses (the read routes need one; these tests are not about it). */
+const unlimitedReads = { knownOver: () => undefined, count: async () => undefined };
+
 describe('error mapping and metrics', () => {
   it('an unexpected error is a 500 in the API shape and a ServerError metric with the route dimension', async () => {
     const route = routeNamed('health-live');
@@ -109,7 +112,7 @@ describe('error mapping and metrics', () => {
 
   it('a handled 4xx is a ClientError, not a ServerError; success counts neither', async () => {
     const route = routeNamed('get-channel');
-    const handler = buildRouteHandler(route, async () => json(200, { ok: true }));
+    const handler = buildRouteHandler(route, async () => json(200, { ok: true }), { readLimiter: unlimitedReads });
     const records = await emfDuring(async () => {
       expect((await handler(eventFor(route, { channel_id: 'not-a-uuid' }), context)).statusCode).toBe(400);
       expect((await handler(eventFor(route, { channel_id: USER }), context)).statusCode).toBe(200);
@@ -147,6 +150,41 @@ describe('order of the pipeline', () => {
     expect(refused.headers).toMatchObject({ 'Retry-After': '7' });
   });
 
+  it('counts a read beside its use case: 429 instead of the result when over, a 400 first, a known 429 before any work', async () => {
+    const read = routeNamed('get-channel');
+    const events: string[] = [];
+    let over = false;
+    let known = false;
+    const handler = buildRouteHandler(read, async () => {
+      events.push('use case started');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      events.push('use case done');
+      return json(200, { ok: true });
+    }, {
+      readLimiter: {
+        knownOver: () => (known ? new RateLimitedError(9) : undefined),
+        count: async () => {
+          events.push('count started');
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          events.push('count answered');
+          if (over) throw new RateLimitedError(3);
+        },
+      },
+    });
+    expect((await handler(eventFor(read, { channel_id: USER }), context)).statusCode).toBe(200);
+    // Beside, not before: the use case starts before the count has answered.
+    expect(events).toEqual(['count started', 'use case started', 'count answered', 'use case done']);
+    over = true;
+    expect((await handler(eventFor(read, { channel_id: 'nope' }), context)).statusCode).toBe(400);
+    const refused = await handler(eventFor(read, { channel_id: USER }), context);
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers).toMatchObject({ 'Retry-After': '3' });
+    events.length = 0;
+    known = true;
+    expect((await handler(eventFor(read, { channel_id: USER }), context)).statusCode).toBe(429);
+    expect(events).toEqual([]);
+  });
+
   it('authenticates before validating: a bad token with a bad body is a 401', async () => {
     const handler = buildRouteHandler(route, async () => json(201, {}), { rateLimiter: async () => undefined });
     const event = eventFor(route, params, '{');
@@ -158,7 +196,7 @@ describe('order of the pipeline', () => {
     const handler = buildRouteHandler(routeNamed('get-message'), async ({ params: parsed }) => {
       const { message_id: id } = parsed as unknown as { message_id: bigint };
       return json(200, { type: typeof id, id: id.toString() });
-    });
+    }, { readLimiter: unlimitedReads });
     const result = await handler(eventFor(routeNamed('get-message'), { channel_id: USER, message_id: '123456789' }), context);
     expect(JSON.parse(result.body!)).toEqual({ type: 'bigint', id: '123456789' });
   });
@@ -170,5 +208,7 @@ describe('a handler must match its route', () => {
     expect(() => buildRouteHandler({ ...routeNamed('health-live'), write: true }, noop)).toThrow(/write=true/);
     expect(() => buildRouteHandler(routeNamed('health-live'), noop, { rateLimiter: async () => undefined })).toThrow(/write=false/);
     expect(() => buildRouteHandler({ ...routeNamed('health-live'), auth: 'telegram-secret' }, noop)).toThrow(/needs authenticator/);
+    expect(() => buildRouteHandler(routeNamed('get-channel'), noop)).toThrow(/readLimiter/);
+    expect(() => buildRouteHandler(routeNamed('health-live'), noop, { readLimiter: unlimitedReads })).toThrow(/readLimiter/);
   });
 });
