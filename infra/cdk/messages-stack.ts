@@ -52,6 +52,9 @@ export interface MessagesStackProps extends StackProps {
 
 export { DEFAULT_METRICS_NAMESPACE };
 
+/** The Bot API the functions that call Telegram use (said explicitly, so the deploy rehearsal can point it at a stand-in). */
+const TELEGRAM_API_URL = 'https://api.telegram.org';
+
 /** A hash of every migration file: a changed or added file changes it, and CloudFormation re-runs the resource. */
 export function migrationsHash(): string {
   const hash = createHash('sha256');
@@ -99,7 +102,8 @@ export class MessagesStack extends Stack {
       service: SERVICE_NAME,
     });
 
-    const vpc = settings.vpc
+    const vpc =
+      settings.vpc.kind === 'existing'
       ? ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
           vpcId: settings.vpc.id,
           availabilityZones: settings.vpc.availabilityZones,
@@ -117,12 +121,17 @@ export class MessagesStack extends Stack {
       vpc.addFlowLog('FlowLog', {
         destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'VpcFlowLogs', { retention: settings.logRetentionDays })),
       });
+      // A new VPC reaches Scylla at its public addresses through the NAT gateway: this is the address to
+      // allowlist on the cluster (ScyllaDB Cloud: "Allowed IPs").
+      for (const [index, eip] of vpc.node.findAll().filter((child): child is ec2.CfnEIP => child instanceof ec2.CfnEIP).entries()) {
+        new CfnOutput(this, `NatIp${index + 1}`, { value: eip.attrPublicIp, description: 'The public address the functions reach Scylla from: allowlist it on the cluster' });
+      }
     }
     // Egress only where each store is: 9042 to the Scylla nodes, 5432 to the database, 443 to the internet
     // (Upstash and Telegram live there; Secrets Manager, EventBridge and SQS are reached through the NAT too).
     const functionsSecurityGroup = new ec2.SecurityGroup(this, 'FunctionsSecurityGroup', {
       vpc,
-      description: 'Message-store Lambdas: egress to Scylla (9042), PostgreSQL (5432) and HTTPS',
+      description: 'Message-store Lambdas: egress to Scylla (CQL), PostgreSQL (5432) and HTTPS',
       allowAllOutbound: false,
     });
     functionsSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Upstash, Telegram, Secrets Manager, EventBridge, SQS');
@@ -134,10 +143,11 @@ export class MessagesStack extends Stack {
       }
       for (const cidr of cidrs) functionsSecurityGroup.addEgressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(port), `${name} at ${cidr}`);
     };
-    allowTo('Scylla', 9042, settings.scylla.securityGroupId, settings.scylla.cidrs);
+    allowTo('Scylla', settings.scylla.port, settings.scylla.securityGroupId, settings.scylla.cidrs);
 
     const imported = (id: string, arn: string) => secretsmanager.Secret.fromSecretCompleteArn(this, id, arn);
-    this.database = settings.database.kind === 'aurora' ? this.createDatabase(vpc, functionsSecurityGroup, settings.logRetentionDays) : undefined;
+    this.database =
+      settings.database.kind === 'aurora' ? this.createDatabase(vpc, functionsSecurityGroup, settings.logRetentionDays, settings.database.deletionProtection) : undefined;
     if (settings.database.kind === 'existing') allowTo('Database', 5432, settings.database.securityGroupId, settings.database.cidrs);
     const databaseSecret = this.database ? this.database.secret! : imported('DatabaseUrl', (settings.database as { secretArn: string }).secretArn);
     const scyllaSecrets = [
@@ -159,6 +169,8 @@ export class MessagesStack extends Stack {
       environment: {
         scylla: {
           SCYLLA_CONTACT_POINTS: settings.scylla.contactPoints.join(','),
+          SCYLLA_PORT: String(settings.scylla.port),
+          ...(settings.scylla.tlsServerName ? { SCYLLA_TLS_SERVER_NAME: settings.scylla.tlsServerName } : {}),
           SCYLLA_LOCAL_DC: settings.scylla.localDc,
           SCYLLA_KEYSPACE: settings.scylla.keyspace,
           SCYLLA_REPLICATION: settings.scylla.replication,
@@ -275,12 +287,14 @@ export class MessagesStack extends Stack {
       if (sendsPurge) this.purgeQueue.grantSendMessages(operation.function);
       if (publisher) publishes(operation);
       this.functions.set(route.handler, operation);
-      this.api.addRoutes({
+      const added = this.api.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],
         integration: new HttpLambdaIntegration(`${pascal(route.handler)}Integration`, operation.function),
         authorizer: route.auth === 'jwt' ? authorizer : new HttpNoneAuthorizer(),
       });
+      // The stage's RouteSettings name this route's key: CreateStage fails unless the route exists first.
+      if (route.throttle) stage.node.addDependency(...added);
     }
 
     const migrate = new OperationFunction(this, 'Migrate', {
@@ -302,11 +316,15 @@ export class MessagesStack extends Stack {
       onEventHandler: migrate.function,
       logGroup: new logs.LogGroup(this, 'MigrationProviderLogs', { retention: logRetention }),
     });
-    new CustomResource(this, 'SchemaMigrations', {
+    const schemaMigrations = new CustomResource(this, 'SchemaMigrations', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::SchemaMigrations',
       properties: { MigrationsHash: migrationsHash() },
     });
+    // The cluster is "created" minutes before its instances answer; the migration waits for all of Aurora
+    // (instances and the rotation schedule are the cluster construct's children) and still retries a
+    // database that is not ready (lib/migrations/sql-runner.ts).
+    if (this.database) schemaMigrations.node.addDependency(this.database);
 
     const telegram = settings.telegram;
     const botToken = telegram ? imported('TelegramBotToken', telegram.botTokenSecretArn) : undefined;
@@ -324,7 +342,7 @@ export class MessagesStack extends Stack {
       environment: {
         // The sweep of deleted channels whose purge stalled (or died in the dead-letter queue) re-requests it.
         PURGE_QUEUE_URL: this.purgeQueue.queueUrl,
-        ...(botToken ? { TELEGRAM_BOT_TOKEN_SECRET_ARN: botToken.secretArn } : {}),
+        ...(botToken ? { TELEGRAM_BOT_TOKEN_SECRET_ARN: botToken.secretArn, TELEGRAM_API_URL: TELEGRAM_API_URL } : {}),
         ...(publishers.has(reconcileFunction.handler) ? publishing : {}),
         ...(telegram?.historyUrl ? { TELEGRAM_HISTORY_URL: telegram.historyUrl } : {}),
         ...(historyToken ? { TELEGRAM_HISTORY_TOKEN_SECRET_ARN: historyToken.secretArn } : {}),
@@ -349,7 +367,7 @@ export class MessagesStack extends Stack {
         wiring,
         telemetry,
         logRetention,
-        environment: { TELEGRAM_BOT_TOKEN_SECRET_ARN: botToken.secretArn },
+        environment: { TELEGRAM_BOT_TOKEN_SECRET_ARN: botToken.secretArn, TELEGRAM_API_URL: TELEGRAM_API_URL },
       });
       botToken.grantRead(register.function);
       this.functions.set(registerTelegramWebhookFunction.handler, register);
@@ -357,7 +375,7 @@ export class MessagesStack extends Stack {
         onEventHandler: register.function,
         logGroup: new logs.LogGroup(this, 'TelegramWebhookProviderLogs', { retention: logRetention }),
       });
-      new CustomResource(this, 'TelegramWebhookRegistration', {
+      const webhookRegistration = new CustomResource(this, 'TelegramWebhookRegistration', {
         serviceToken: registration.serviceToken,
         resourceType: 'Custom::TelegramWebhook',
         properties: {
@@ -366,6 +384,8 @@ export class MessagesStack extends Stack {
           WebhookSecretArn: telegramWebhookSecret.secretArn,
         },
       });
+      // Telegram delivers at once: the route (its stage) and the schema must be there first.
+      webhookRegistration.node.addDependency(stage, schemaMigrations);
     }
 
     // A purge paused near its timeout sends its continuation to its own queue.
@@ -415,10 +435,10 @@ export class MessagesStack extends Stack {
   /**
    * The default PostgreSQL: Aurora PostgreSQL Serverless v2 in the private subnets, encrypted, its
    * credentials generated into a secret that Secrets Manager rotates every 30 days (a container whose copy
-   * went stale re-reads it: lib/postgres/pool.ts), reachable on 5432 from the functions only. Deletion
-   * protection and a final snapshot keep a `cdk destroy` from taking the data with it.
+   * went stale re-reads it: lib/postgres/pool.ts), reachable on 5432 from the functions only. A final
+   * snapshot keeps a `cdk destroy` from taking the data with it; deletion protection is an input.
    */
-  private createDatabase(vpc: ec2.IVpc, functions: ec2.SecurityGroup, logRetention: logs.RetentionDays): rds.DatabaseCluster {
+  private createDatabase(vpc: ec2.IVpc, functions: ec2.SecurityGroup, logRetention: logs.RetentionDays, deletionProtection: boolean): rds.DatabaseCluster {
     const securityGroup = new ec2.SecurityGroup(this, 'DatabaseSecurityGroup', {
       vpc,
       description: 'Aurora PostgreSQL of the message store: 5432 from its Lambdas only',
@@ -426,10 +446,14 @@ export class MessagesStack extends Stack {
     });
     // A fixed identifier names the log group before the cluster exists, so it is made here with its retention
     // (RDS would otherwise create it without one; CDK's retention setting costs a custom-resource Lambda).
-    const clusterIdentifier = `${this.stackName.toLowerCase().replace(/[^a-z0-9-]/g, '-')}-messages`.slice(0, 63);
+    // RDS identifiers: a letter first, letters, digits and single hyphens, no hyphen last, at most 63.
+    const base = this.stackName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^[^a-z]+/, '').slice(0, 50).replace(/-+$/, '');
+    const clusterIdentifier = `${base || 'chat'}-messages`;
     const databaseLogs = new logs.LogGroup(this, 'DatabaseLogs', {
       logGroupName: `/aws/rds/cluster/${clusterIdentifier}/postgresql`,
       retention: logRetention,
+      // Deleted with the stack (and with a rolled-back first deploy, so a retry does not find it "already exists").
+      removalPolicy: RemovalPolicy.DESTROY,
     });
     const cluster = new rds.DatabaseCluster(this, 'Database', {
       clusterIdentifier,
@@ -445,7 +469,10 @@ export class MessagesStack extends Stack {
       securityGroups: [securityGroup],
       storageEncrypted: true,
       iamAuthentication: false,
-      deletionProtection: true,
+      // Off by default so a failed first deploy can roll back (a protected cluster cannot be deleted, and the
+      // stack would stop in ROLLBACK_FAILED); turn it on with databaseDeletionProtection=true once deployed.
+      // Removal always keeps a final snapshot.
+      deletionProtection,
       removalPolicy: RemovalPolicy.SNAPSHOT,
       backup: { retention: Duration.days(7) },
       cloudwatchLogsExports: ['postgresql'],

@@ -48,6 +48,11 @@ export const NAG_ACKNOWLEDGEMENTS: Acknowledgement[] = [
       'The secrets given as inputs hold credentials issued by other systems (Scylla, an existing PostgreSQL, Upstash, Telegram): their owners rotate them. The Telegram webhook secret is made here and handed to Telegram by the webhook registration; a redeploy that replaces it re-registers. (The Aurora secret made here is rotated every 30 days.)',
   },
   {
+    id: 'AwsSolutions::AwsSolutions-RDS10',
+    reason:
+      'Deletion protection of the created Aurora cluster is the databaseDeletionProtection input, off by default: a protected cluster cannot be deleted by a rolled-back first deploy (the stack would stop in ROLLBACK_FAILED). Removal always takes a final snapshot (DeletionPolicy Snapshot); the README says to turn it on after the first deploy.',
+  },
+  {
     id: 'AwsSolutions::AwsSolutions-RDS6',
     reason:
       'The functions authenticate to Aurora with the rotated Secrets Manager password over verified TLS; IAM tokens would add a signing step to every new connection and cap new connections per second, which a burst of cold Lambdas would hit.',

@@ -30,21 +30,28 @@ export interface DeploySettings {
     replication: string;
     /** `{"username","password"}`; absent only with `scyllaAuthentication=false`. */
     credentialsSecretArn?: string;
+    /** CQL port: 9142 (ScyllaDB's encrypted port) with TLS, 9042 without, unless given. */
+    port: number;
     tls: boolean;
-    /** A PEM CA bundle in Secrets Manager; absent: the system store (public CAs, ScyllaDB Cloud). */
+    /** A PEM CA bundle in Secrets Manager (ScyllaDB Cloud: the cluster's CA); absent: the system store. */
     caSecretArn?: string;
+    /** The name node certificates are checked against (the driver connects to addresses). */
+    tlsServerName?: string;
     /** Where the cluster is, for the functions' egress rule and, with a group, its ingress rule. */
     securityGroupId?: string;
     cidrs: string[];
   };
   database:
-    | { kind: 'aurora'; tls: boolean; ca: 'rds' | 'system' }
+    | { kind: 'aurora'; tls: boolean; ca: 'rds' | 'system'; deletionProtection: boolean }
     | { kind: 'existing'; secretArn: string; securityGroupId?: string; cidrs: string[]; tls: boolean; ca: 'rds' | 'system' };
   upstash: { url: string; tokenSecretArn: string };
   /** The Telegram bridge; absent: no bot (the webhook route answers 401 to everyone, nothing is registered). */
   telegram?: { botTokenSecretArn: string; historyUrl?: string; historyTokenSecretArn?: string };
-  /** An existing VPC; absent: the stack creates one (2 AZs, one NAT gateway). */
-  vpc?: { id: string; availabilityZones: string[]; privateSubnetIds: string[] };
+  /**
+   * The VPC the functions run in: an existing one (the usual case: the one peered with the Scylla cluster), or,
+   * with `createVpc=true`, a new one (2 AZs, one NAT gateway) for a cluster reached at public addresses.
+   */
+  vpc: { kind: 'existing'; id: string; availabilityZones: string[]; privateSubnetIds: string[] } | { kind: 'new' };
   alarmEmail?: string;
   logRetentionDays: RetentionDays;
   metricsNamespace: string;
@@ -63,8 +70,10 @@ export const INPUTS = {
   scyllaReplication: 'optional: dc1:3[,dc2:3] (default <scyllaLocalDc>:3)',
   scyllaCredentialsSecretArn: 'the complete ARN of a secret holding {"username","password"} of the service\'s Scylla role',
   scyllaAuthentication: 'optional: false for a cluster without authentication (then no credentials secret)',
+  scyllaPort: 'optional: the CQL port (default 9142, the encrypted port, with TLS; 9042 without)',
   scyllaTls: 'optional: false to connect to Scylla without TLS (default true; ScyllaDB Cloud requires TLS)',
-  scyllaCaSecretArn: 'optional: the complete ARN of a secret holding the PEM CA of the cluster (default: the system store)',
+  scyllaCaSecretArn: 'optional: the complete ARN of a secret holding the PEM CA of the cluster (ScyllaDB Cloud: its CA; default: the system store)',
+  scyllaTlsServerName: 'optional: the host name node certificates carry, when the contact points are addresses',
   scyllaSecurityGroupId: 'the security group of the Scylla nodes (gets an ingress rule on 9042), or scyllaCidrs',
   scyllaCidrs: 'comma-separated CIDRs of the Scylla nodes (e.g. a peered ScyllaDB Cloud VPC), or scyllaSecurityGroupId',
   databaseSecretArn: 'optional: the complete ARN of an existing PostgreSQL secret (RDS JSON or a postgres:// URL); absent: Aurora Serverless v2 is created',
@@ -72,12 +81,14 @@ export const INPUTS = {
   databaseCidrs: 'with databaseSecretArn: comma-separated CIDRs of the database, or databaseSecurityGroupId',
   databaseTls: 'optional: false to connect to PostgreSQL without TLS (default true, certificate verified)',
   databaseCa: 'optional: rds (the RDS CA bundle shipped in the bundles, default) or system (the system store)',
+  databaseDeletionProtection: 'optional: true to turn on the created Aurora cluster\'s deletion protection (default false: a failed first deploy must be able to roll back; removal always keeps a snapshot)',
   upstashUrl: 'the Upstash Redis REST URL (https)',
   upstashTokenSecretArn: 'the complete ARN of a secret holding the Upstash REST token',
   telegramBotTokenSecretArn: 'optional: the complete ARN of a secret holding the Telegram bot token (turns the bridge on)',
   telegramHistoryUrl: 'optional: the Telegram history service URL the reconciler backfills from',
   telegramHistoryTokenSecretArn: 'with telegramHistoryUrl: the complete ARN of a secret holding its bearer token',
-  vpcId: 'optional: an existing VPC (with vpcAvailabilityZones and vpcPrivateSubnetIds); absent: a new VPC',
+  vpcId: 'the VPC the functions run in, peered with (or holding) the Scylla cluster, with vpcAvailabilityZones and vpcPrivateSubnetIds; or createVpc=true',
+  createVpc: 'optional: true for a new VPC (2 AZs, one NAT gateway) instead of vpcId, when Scylla is reached at public addresses (allowlist the NatIp output)',
   vpcAvailabilityZones: 'with vpcId: comma-separated availability zones of the private subnets',
   vpcPrivateSubnetIds: 'with vpcId: comma-separated private subnet ids (with a NAT route: Upstash and Telegram are on the internet)',
   alarmEmail: 'optional: an address subscribed to the alarm topic',
@@ -85,6 +96,7 @@ export const INPUTS = {
   metricsNamespace: 'optional: the CloudWatch namespace of the metrics (default ChatMessages)',
   tracing: 'optional: false to turn off X-Ray tracing (default true)',
   apiGatewayCloudWatchRole: 'optional: false when the account already has an API Gateway CloudWatch role',
+  stackName: 'optional: the CloudFormation stack name (default MessageStore)',
 } as const;
 
 export type InputKey = keyof typeof INPUTS;
@@ -192,6 +204,12 @@ export function readDeploySettings(read: ContextReader): DeploySettings {
   const scyllaTls = flag('scyllaTls', true);
   const caSecretArn = secretArn('scyllaCaSecretArn');
   if (!scyllaTls && caSecretArn !== undefined) problem('scyllaCaSecretArn', 'given with scyllaTls=false: a CA is only used with TLS');
+  const tlsServerName = text('scyllaTlsServerName');
+  if (!scyllaTls && tlsServerName !== undefined) problem('scyllaTlsServerName', 'given with scyllaTls=false: a server name is only checked with TLS');
+  if (tlsServerName !== undefined && !/^[A-Za-z0-9.-]{1,253}$/.test(tlsServerName)) problem('scyllaTlsServerName', `not a host name: ${JSON.stringify(tlsServerName)}`);
+  const portText = text('scyllaPort');
+  const port = portText === undefined ? (scyllaTls ? 9142 : 9042) : Number(portText);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) problem('scyllaPort', `expected a port number, got ${JSON.stringify(portText)}`);
   const scyllaSecurityGroupId = text('scyllaSecurityGroupId');
   const scyllaCidrs = list('scyllaCidrs', CIDR, 'comma-separated IPv4 CIDRs') ?? [];
   if (scyllaSecurityGroupId === undefined && scyllaCidrs.length === 0) {
@@ -208,6 +226,7 @@ export function readDeploySettings(read: ContextReader): DeploySettings {
   const databaseTls = flag('databaseTls', true);
   const databaseCaText = text('databaseCa') ?? 'rds';
   const databaseCa = databaseCaText === 'system' ? 'system' : 'rds';
+  const deletionProtection = flag('databaseDeletionProtection', false);
   if (databaseCaText !== 'rds' && databaseCaText !== 'system') problem('databaseCa', `expected rds or system, got ${JSON.stringify(databaseCaText)}`);
   if (databaseSecretArn === undefined && (databaseSecurityGroupId !== undefined || databaseCidrs.length > 0)) {
     problem('databaseSecretArn', 'required with databaseSecurityGroupId or databaseCidrs (without any of them, the stack creates Aurora)');
@@ -241,8 +260,17 @@ export function readDeploySettings(read: ContextReader): DeploySettings {
   const vpcId = text('vpcId');
   const availabilityZones = list('vpcAvailabilityZones', /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'comma-separated availability zones');
   const privateSubnetIds = list('vpcPrivateSubnetIds', /^subnet-[0-9a-f]{8,17}$/, 'comma-separated subnet ids');
+  const createVpc = flag('createVpc', false);
   const vpcGiven = [vpcId, availabilityZones, privateSubnetIds].filter((value) => value !== undefined).length;
   if (vpcGiven > 0 && vpcGiven < 3) problem('vpcId', 'vpcId, vpcAvailabilityZones and vpcPrivateSubnetIds go together');
+  if (vpcGiven === 0 && !createVpc) {
+    problem('vpcId', 'required (with vpcAvailabilityZones and vpcPrivateSubnetIds), or createVpc=true: a VPC created by this deploy is peered with nothing, so it reaches Scylla only at public addresses');
+  }
+  if (vpcGiven > 0 && createVpc) problem('createVpc', 'true contradicts vpcId: give one or the other');
+  if (createVpc && scyllaSecurityGroupId !== undefined) problem('scyllaSecurityGroupId', 'cannot be reached from a VPC created by this deploy (createVpc=true): give scyllaCidrs, the nodes\' public addresses');
+  if (databaseSecretArn === undefined && availabilityZones && availabilityZones.length < 2) {
+    problem('vpcAvailabilityZones', 'Aurora (created when no databaseSecretArn is given) needs private subnets in at least two availability zones');
+  }
   if (vpcId !== undefined && !/^vpc-[0-9a-f]{8,17}$/.test(vpcId)) problem('vpcId', `expected vpc-…, got ${JSON.stringify(vpcId)}`);
   if (availabilityZones && privateSubnetIds && availabilityZones.length !== privateSubnetIds.length) {
     problem('vpcPrivateSubnetIds', 'one subnet per availability zone, in the same order');
@@ -272,18 +300,20 @@ export function readDeploySettings(read: ContextReader): DeploySettings {
     jwt: { issuer: issuer!, audience: audience!, ...(serviceAudience !== undefined ? { serviceAudience } : {}) },
     scylla: {
       contactPoints: contactPoints!,
+      port,
       localDc: localDc!,
       keyspace,
       replication,
       ...(credentialsSecretArn !== undefined ? { credentialsSecretArn } : {}),
       tls: scyllaTls,
       ...(caSecretArn !== undefined ? { caSecretArn } : {}),
+      ...(tlsServerName !== undefined ? { tlsServerName } : {}),
       ...(scyllaSecurityGroupId !== undefined ? { securityGroupId: scyllaSecurityGroupId } : {}),
       cidrs: scyllaCidrs,
     },
     database:
       databaseSecretArn === undefined
-        ? { kind: 'aurora', tls: databaseTls, ca: databaseCa }
+        ? { kind: 'aurora', tls: databaseTls, ca: databaseCa, deletionProtection }
         : {
             kind: 'existing',
             secretArn: databaseSecretArn,
@@ -302,7 +332,7 @@ export function readDeploySettings(read: ContextReader): DeploySettings {
           },
         }
       : {}),
-    ...(vpcId !== undefined ? { vpc: { id: vpcId, availabilityZones: availabilityZones!, privateSubnetIds: privateSubnetIds! } } : {}),
+    vpc: vpcId !== undefined ? { kind: 'existing', id: vpcId, availabilityZones: availabilityZones!, privateSubnetIds: privateSubnetIds! } : { kind: 'new' },
     ...(alarmEmail !== undefined ? { alarmEmail } : {}),
     logRetentionDays,
     metricsNamespace,

@@ -4,7 +4,8 @@
  */
 import pg from 'pg';
 import type { Config } from '../config.js';
-import { resolveDatabaseUrl } from '../secrets.js';
+import { postgresTls, withoutTlsParameters } from '../postgres/pool.js';
+import { forgetSecret, resolveDatabaseUrl } from '../secrets.js';
 import { loadMigrations, pendingMigrations, type MigrationReport } from './files.js';
 
 // One key for every schema: CREATE EXTENSION is database-wide, so schemas must not migrate concurrently either.
@@ -16,8 +17,7 @@ export async function migrateSql(
   log: (line: string) => void,
 ): Promise<MigrationReport> {
   const files = loadMigrations(`${migrationsDir}/postgres`, 'sql');
-  const client = new pg.Client({ connectionString: await resolveDatabaseUrl(config), connectionTimeoutMillis: 10_000 });
-  await client.connect();
+  const client = await connectWhenReady(config, log);
   const schema = config.schema;
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
@@ -54,5 +54,36 @@ export async function migrateSql(
     }
   } finally {
     await client.end();
+  }
+}
+
+/** Errors a database still coming up answers with: no host yet, refused, reset, starting up, rotating. */
+const NOT_READY = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P03', '28P01']);
+
+/**
+ * Connects, with the same TLS as the service (postgresTls), waiting up to `patienceMs` for a database that is
+ * not ready yet: on a first deploy the migration may start while Aurora's instance is still coming up, or while
+ * the first rotation of its generated password is being applied (a stale password is 28P01: the secret is read
+ * again). Anything else fails at once.
+ */
+async function connectWhenReady(config: Config['postgres'], log: (line: string) => void, patienceMs = 240_000): Promise<pg.Client> {
+  const deadline = Date.now() + patienceMs;
+  for (let attempt = 1; ; attempt++) {
+    const client = new pg.Client({
+      connectionString: withoutTlsParameters(await resolveDatabaseUrl(config)),
+      ssl: postgresTls(config),
+      connectionTimeoutMillis: 10_000,
+    });
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      const code = (error as { code?: string }).code ?? '';
+      if (!NOT_READY.has(code) || Date.now() > deadline) throw error;
+      if (code === '28P01' && config.urlSecretArn) forgetSecret(config.urlSecretArn);
+      log(`sql: the database is not ready (${code}); attempt ${attempt}, trying again in 10 s`);
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+    }
   }
 }

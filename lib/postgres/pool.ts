@@ -11,7 +11,7 @@ import { StoreUnavailableError } from '../errors.js';
 import { forgetSecret, resolveDatabaseUrl } from '../secrets.js';
 
 /** URL parameters through which a connection string would override the configured TLS (pg lets the URL win). */
-const TLS_URL_PARAMETERS = ['ssl', 'sslmode', 'sslcert', 'sslkey', 'sslrootcert', 'sslpassword', 'uselibpqcompat'];
+const TLS_URL_PARAMETERS = ['ssl', 'sslmode', 'sslcert', 'sslkey', 'sslrootcert', 'sslpassword', 'sslnegotiation', 'uselibpqcompat'];
 
 /**
  * The `ssl` option of the pool: false when TLS is off; otherwise verification on (`rejectUnauthorized`,
@@ -113,8 +113,11 @@ export async function withPostgresTransaction<T>(work: (query: PgQuery) => Promi
 
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006', '57014']);
 
-/** invalid_password / invalid_authorization_specification: the credentials this container holds are refused. */
-const CREDENTIALS_REFUSED = new Set(['28P01', '28000']);
+/**
+ * invalid_password: the credentials this container holds are refused (28000, a pg_hba refusal such as "no
+ * encryption", is a configuration error that re-reading the secret would not fix).
+ */
+const CREDENTIALS_REFUSED = new Set(['28P01']);
 
 /**
  * After a rotation the cached secret is stale: forget it and the pool, so the next request reads the secret

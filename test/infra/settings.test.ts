@@ -27,6 +27,9 @@ const MINIMUM: Record<string, string> = {
   scyllaLocalDc: 'eu-west',
   scyllaCredentialsSecretArn: ARN('scylla'),
   scyllaSecurityGroupId: 'sg-0123456789abcdef0',
+  vpcId: 'vpc-0a1b2c3d4e5f60718',
+  vpcAvailabilityZones: 'eu-west-1a,eu-west-1b',
+  vpcPrivateSubnetIds: 'subnet-0a1b2c3d4e5f60718,subnet-08f7e6d5c4b3a2910',
   upstashUrl: 'https://eu1-example.upstash.io',
   upstashTokenSecretArn: ARN('upstash'),
 };
@@ -52,7 +55,7 @@ describe('deploy settings', () => {
   it('with no inputs, names every required one in one message, each with what it is', () => {
     const problems = problemsOf({});
     const keys = problems.map((line) => line.split(':')[0]);
-    expect(keys).toEqual(['jwtIssuer', 'jwtAudience', 'scyllaContactPoints', 'scyllaLocalDc', 'scyllaCredentialsSecretArn', 'scyllaSecurityGroupId', 'upstashUrl', 'upstashTokenSecretArn']);
+    expect(keys).toEqual(['jwtIssuer', 'jwtAudience', 'scyllaContactPoints', 'scyllaLocalDc', 'scyllaCredentialsSecretArn', 'scyllaSecurityGroupId', 'upstashUrl', 'upstashTokenSecretArn', 'vpcId']);
     for (const line of problems) expect(line).toContain(INPUTS[line.split(':')[0] as keyof typeof INPUTS]);
   });
 
@@ -60,7 +63,7 @@ describe('deploy settings', () => {
     expect(problemsOf(MINIMUM)).toEqual([]);
     expect(problemsOf(EXAMPLE_INPUTS)).toEqual([]);
     // Empty strings (unset repository variables in the deploy workflow) count as not given.
-    expect(problemsOf({ ...MINIMUM, databaseSecretArn: '', vpcId: '', telegramBotTokenSecretArn: '' })).toEqual([]);
+    expect(problemsOf({ ...MINIMUM, databaseSecretArn: '', telegramBotTokenSecretArn: '', createVpc: '' })).toEqual([]);
   });
 
   it('refuses contradictory and malformed inputs, each named', () => {
@@ -76,7 +79,12 @@ describe('deploy settings', () => {
       [{ jwtIssuer: 'http://issuer.example.com' }, 'jwtIssuer'],
       [{ upstashUrl: 'http://localhost:8079' }, 'upstashUrl'],
       [{ upstashTokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:upstash' }, 'upstashTokenSecretArn'],
-      [{ vpcId: 'vpc-0123456789abcdef0' }, 'vpcId'],
+      [{ vpcPrivateSubnetIds: '' }, 'vpcId'],
+      [{ createVpc: 'true' }, 'createVpc'],
+      [{ vpcAvailabilityZones: 'eu-west-1a', vpcPrivateSubnetIds: 'subnet-0a1b2c3d4e5f60718' }, 'vpcAvailabilityZones'],
+      [{ vpcId: '', vpcAvailabilityZones: '', vpcPrivateSubnetIds: '', createVpc: 'true' }, 'scyllaSecurityGroupId'],
+      [{ scyllaPort: '70000' }, 'scyllaPort'],
+      [{ scyllaTls: 'false', scyllaTlsServerName: 'node.example.com' }, 'scyllaTlsServerName'],
       [{ scyllaCidrs: '10.300.0.0/16' }, 'scyllaCidrs'],
       [{ telegramHistoryUrl: 'https://history.example.com' }, 'telegramBotTokenSecretArn'],
       [{ logRetentionDays: '31' }, 'logRetentionDays'],
@@ -95,7 +103,7 @@ describe('deploy settings', () => {
     try {
       const result = spawnSync(join(projectRoot, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', '-o', outdir], { cwd: projectRoot, encoding: 'utf8', timeout: 120_000 });
       expect(result.status).not.toBe(0);
-      expect(result.stderr).toContain('The deploy settings are incomplete or contradictory (8):');
+      expect(result.stderr).toContain('The deploy settings are incomplete or contradictory (9):');
       expect(result.stderr).toContain('  - jwtIssuer: required');
       expect(result.stderr).toContain('README.md, "Deploying"');
       expect(result.stderr).not.toMatch(/at .*settings\.ts/);
@@ -112,14 +120,14 @@ describe('the stack from the settings', () => {
     expect(cluster.Properties).toMatchObject({
       Engine: 'aurora-postgresql',
       StorageEncrypted: true,
-      DeletionProtection: true,
+      DeletionProtection: false,
       ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 16 },
     });
     expect(ofType('AWS::RDS::DBInstance').every(([, instance]) => instance.Properties.DBInstanceClass === 'db.serverless' && instance.Properties.PubliclyAccessible === false)).toBe(true);
     const [[, parameters]] = ofType('AWS::RDS::DBClusterParameterGroup') as [[string, Resource]];
     expect(parameters.Properties.Parameters).toMatchObject({ 'rds.force_ssl': '1' });
     const [[, subnets]] = ofType('AWS::RDS::DBSubnetGroup') as [[string, Resource]];
-    for (const subnet of subnets.Properties.SubnetIds as { Ref: string }[]) expect(subnet.Ref).toMatch(/private/i);
+    expect(subnets.Properties.SubnetIds).toEqual(MINIMUM.vpcPrivateSubnetIds!.split(','));
     const [[attachmentId]] = ofType('AWS::SecretsManager::SecretTargetAttachment') as [[string, Resource]];
     const [[, rotation]] = ofType('AWS::SecretsManager::RotationSchedule') as [[string, Resource]];
     expect(rotation.Properties.SecretId).toEqual({ Ref: attachmentId });
@@ -150,12 +158,13 @@ describe('the stack from the settings', () => {
     for (const route of table.filter((candidate) => candidate.stores.includes('scylla'))) {
       expect(tls.variablesOf(route.handler), route.handler).toMatchObject({
         SCYLLA_TLS: 'true',
+        SCYLLA_PORT: '9142',
         SCYLLA_TLS_CA_SECRET_ARN: ARN('scylla-ca'),
         SCYLLA_SERIAL_CONSISTENCY: 'LOCAL_SERIAL',
         SCYLLA_LOCAL_DC: 'eu-west',
         SCYLLA_REPLICATION: 'eu-west:3',
       });
-      expect(plain.variablesOf(route.handler), route.handler).toMatchObject({ SCYLLA_TLS: 'false', DATABASE_TLS: 'false' });
+      expect(plain.variablesOf(route.handler), route.handler).toMatchObject({ SCYLLA_TLS: 'false', SCYLLA_PORT: '9042', DATABASE_TLS: 'false' });
       expect('SCYLLA_TLS_CA_SECRET_ARN' in plain.variablesOf(route.handler)).toBe(false);
     }
     // The CA secret is readable by the Scylla functions.
@@ -167,8 +176,9 @@ describe('the stack from the settings', () => {
     for (const [inputs, id] of [
       [MINIMUM, 'EgressGroup'],
       [{ ...MINIMUM, scyllaSecurityGroupId: undefined, scyllaCidrs: '10.9.0.0/16,10.10.0.0/16' }, 'EgressCidrs'],
-    ] as const) {
-      const { ofType, stack } = synth(inputs, id);
+      [{ ...MINIMUM, scyllaSecurityGroupId: undefined, scyllaCidrs: '10.9.0.0/16,10.10.0.0/16', vpcId: undefined, vpcAvailabilityZones: undefined, vpcPrivateSubnetIds: undefined, createVpc: 'true' }, 'EgressNewVpc'],
+    ] as Record<string, string | undefined>[][]) {
+      const { ofType, stack } = synth(inputs as Record<string, string | undefined>, id as unknown as string);
       const functionsGroup = ofType('AWS::EC2::SecurityGroup').find(([, group]) => String(group.Properties.GroupDescription).startsWith('Message-store Lambdas'))!;
       const inline = (functionsGroup[1].Properties.SecurityGroupEgress ?? []) as any[];
       const separate = ofType('AWS::EC2::SecurityGroupEgress').map(([, rule]) => rule.Properties).filter((rule) => JSON.stringify(rule.GroupId).includes(functionsGroup[0]));
@@ -176,11 +186,42 @@ describe('the stack from the settings', () => {
       for (const rule of rules) {
         if (rule.CidrIp === '0.0.0.0/0') expect(rule.FromPort, JSON.stringify(rule)).toBe(443);
       }
-      const scylla = rules.filter((rule) => rule.FromPort === 9042);
-      if (inputs.scyllaCidrs) expect(scylla.map((rule) => rule.CidrIp).sort()).toEqual(['10.10.0.0/16', '10.9.0.0/16']);
+      // TLS is on by default: the encrypted CQL port.
+      expect(rules.filter((rule) => rule.FromPort === 9042)).toEqual([]);
+      const scylla = rules.filter((rule) => rule.FromPort === 9142);
+      if ((inputs as Record<string, string | undefined>).scyllaCidrs) expect(scylla.map((rule) => rule.CidrIp).sort()).toEqual(['10.10.0.0/16', '10.9.0.0/16']);
       else expect(scylla).toEqual([expect.objectContaining({ DestinationSecurityGroupId: MINIMUM.scyllaSecurityGroupId })]);
       expect(stack.database).toBeDefined();
     }
+  });
+
+  it('waits for Aurora (its instances) before migrating and for the throttled routes before the stage; the webhook registration after both', () => {
+    const { stack, resources, ofType } = synth({ ...MINIMUM, telegramBotTokenSecretArn: ARN('bot') }, 'Order');
+    const [[migrationId, migration]] = ofType('Custom::SchemaMigrations') as [[string, Resource]];
+    const instances = ofType('AWS::RDS::DBInstance').map(([id]) => id);
+    expect(instances).toHaveLength(2);
+    for (const id of instances) expect(migration.DependsOn, id).toContain(id);
+    const [[, cluster]] = ofType('AWS::RDS::DBCluster') as [[string, Resource]];
+    expect(cluster.Properties.DeletionProtection).toBe(false);
+    expect((resources as Record<string, any>)[ofType('AWS::RDS::DBCluster')[0]![0]].DeletionPolicy).toBe('Snapshot');
+    const [[stageId, stage]] = ofType('AWS::ApiGatewayV2::Stage').filter(([, candidate]) => candidate.Properties.StageName === '$default') as [[string, Resource]];
+    const routeIds = new Map(ofType('AWS::ApiGatewayV2::Route').map(([id, route]) => [route.Properties.RouteKey as string, id]));
+    for (const key of Object.keys(stage.Properties.RouteSettings)) expect(stage.DependsOn, key).toContain(routeIds.get(key));
+    const [[, registration]] = ofType('Custom::TelegramWebhook') as [[string, Resource]];
+    expect(registration.DependsOn).toEqual(expect.arrayContaining([stageId, migrationId]));
+    expect(stack.database).toBeDefined();
+    const protectedCluster = synth({ ...MINIMUM, databaseDeletionProtection: 'true' }, 'Protected').ofType('AWS::RDS::DBCluster')[0]![1];
+    expect(protectedCluster.Properties.DeletionProtection).toBe(true);
+  });
+
+  it('creates a VPC only when asked, and outputs the NAT address to allowlist on the cluster', () => {
+    const created = synth({ ...MINIMUM, scyllaSecurityGroupId: undefined, scyllaCidrs: '203.0.113.0/28', vpcId: undefined, vpcAvailabilityZones: undefined, vpcPrivateSubnetIds: undefined, createVpc: 'true' }, 'NewVpc');
+    expect(created.ofType('AWS::EC2::VPC')).toHaveLength(1);
+    const outputs = Template.fromStack(created.stack).toJSON().Outputs as Record<string, { Value: unknown }>;
+    const nat = Object.entries(outputs).filter(([name]) => name.startsWith('NatIp'));
+    expect(nat).toHaveLength(1);
+    expect(JSON.stringify(nat[0]![1].Value)).toContain('PublicIp');
+    expect(synth(MINIMUM, 'Imported').ofType('AWS::EC2::VPC')).toHaveLength(0);
   });
 
   it('admits service tokens by their own audience and tells the JWT routes which it is', () => {

@@ -39,6 +39,7 @@ beforeAll(() => {
 const SETTINGS = exampleSettings();
 const SECRET_OF_STORE: Record<string, (resource: string) => boolean> = {
   scylla: (resource) => resource === SETTINGS.scylla.credentialsSecretArn,
+  'scylla-ca': (resource) => resource === SETTINGS.scylla.caSecretArn,
   // The Aurora cluster's generated secret, attached to the cluster.
   postgres: (resource) => resource.startsWith('DatabaseSecretAttachment'),
   redis: (resource) => resource === SETTINGS.upstash.tokenSecretArn,
@@ -107,7 +108,8 @@ describe('MessagesStack', () => {
         .map((resource: any) => (typeof resource === 'string' ? resource : String(resource.Ref)))
         .map((ref: string) => Object.entries(SECRET_OF_STORE).find(([, matches]) => matches(ref))?.[0] ?? ref)
         .sort();
-      expect(readable, route.handler).toEqual([...route.wired, ...route.secrets, ...(OWN_SECRETS[route.handler] ?? [])].sort());
+      const scyllaCa = route.wired.includes('scylla') && SETTINGS.scylla.caSecretArn ? ['scylla-ca'] : [];
+      expect(readable, route.handler).toEqual([...route.wired, ...scyllaCa, ...route.secrets, ...(OWN_SECRETS[route.handler] ?? [])].sort());
     }
   });
 
@@ -191,7 +193,7 @@ describe('MessagesStack', () => {
     expect(groups.length).toBeGreaterThanOrEqual(table.length + 1);
     for (const group of groups) expect(group.Properties.RetentionInDays).toBe(30);
     template.hasResourceProperties('AWS::EC2::SecurityGroup', {
-      SecurityGroupEgress: Match.arrayWith([Match.objectLike({ FromPort: 9042, ToPort: 9042 })]),
+      SecurityGroupEgress: Match.arrayWith([Match.objectLike({ FromPort: 9142, ToPort: 9142, CidrIp: SETTINGS.scylla.cidrs[0] })]),
     });
   });
 });
