@@ -1,28 +1,13 @@
 /** Outages of the stores that do not hold messages: the service keeps storing and answering messages. */
 import { describe, expect, it, vi } from 'vitest';
-import { getConfig, loadConfig } from '../../lib/config.js';
+import { getConfig } from '../../lib/config.js';
 import { closePostgres } from '../../lib/postgres/pool.js';
 import { closeRedis } from '../../lib/redis/client.js';
 import { useLocalApi } from '../support/api.js';
+import { withEnv } from '../support/env.js';
 
 const api = useLocalApi();
 
-async function withEnv<T>(overrides: Record<string, string>, reset: () => Promise<void>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(overrides).map((name) => [name, process.env[name]]));
-  Object.assign(process.env, overrides);
-  loadConfig();
-  await reset();
-  try {
-    return await fn();
-  } finally {
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-    loadConfig();
-    await reset();
-  }
-}
 
 /** The EMF metric values named `name` (with their route) written to stdout while `work` runs. */
 async function metricsDuring(name: string, work: () => Promise<void>): Promise<{ route: string; value: number }[]> {

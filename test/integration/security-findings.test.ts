@@ -18,28 +18,13 @@ import { write } from '../../lib/scylla/execute.js';
 import { LOCAL_AUDIENCE, mintToken } from '../../infra/local/jwt.js';
 import { useLocalApi, type ApiClient } from '../support/api.js';
 import { deliverTo, linkedChannel, randomChatId, startTelegramStandIn, textMessage, update, type StandIn } from '../support/telegram.js';
+import { withEnv } from '../support/env.js';
 
 const api = useLocalApi();
 const { Long } = cassandra.types;
 const deliver = (body: unknown) => deliverTo(api, body);
 const cursorOf = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-async function withEnv<T>(overrides: Record<string, string>, reset: () => Promise<void>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(overrides).map((name) => [name, process.env[name]]));
-  Object.assign(process.env, overrides);
-  loadConfig();
-  await reset();
-  try {
-    return await fn();
-  } finally {
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-    loadConfig();
-    await reset();
-  }
-}
 
 describe('finding 1: only a service principal links a Telegram chat, and a user learns nothing about a chat', () => {
   it('refuses every user path with the same answer, whether or not the chat is linked elsewhere', async () => {
