@@ -20,8 +20,12 @@ export function customResourceEvent(
   type: CfnRequestType,
   resource: { logicalId: string; resourceType: string; serviceToken: string; properties: Record<string, unknown>; stackName: string },
   physicalResourceId?: string,
+  /** Update: the properties before the update (default: the same ones with `MigrationsHash: 'previous'`). */
+  oldProperties?: Record<string, unknown>,
 ): Record<string, unknown> {
-  const base = JSON.parse(readFileSync(join(fixtures, 'cfn-custom-resource-create-event.json'), 'utf8')) as Record<string, unknown>;
+  const base = JSON.parse(readFileSync(join(fixtures, `cfn-custom-resource-${type.toLowerCase()}-event.json`), 'utf8')) as Record<string, unknown>;
+  delete base.OldResourceProperties;
+  delete base.PhysicalResourceId;
   const stackId = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${resource.stackName}/${randomUUID()}`;
   return {
     ...base,
@@ -34,7 +38,7 @@ export function customResourceEvent(
     LogicalResourceId: resource.logicalId,
     ResourceProperties: { ServiceToken: resource.serviceToken, ...resource.properties },
     ...(type === 'Create' ? {} : { PhysicalResourceId: physicalResourceId }),
-    ...(type === 'Update' ? { OldResourceProperties: { ServiceToken: resource.serviceToken, ...resource.properties, MigrationsHash: 'previous' } } : {}),
+    ...(type === 'Update' ? { OldResourceProperties: { ServiceToken: resource.serviceToken, ...(oldProperties ?? { ...resource.properties, MigrationsHash: 'previous' }) } } : {}),
   };
 }
 

@@ -38,7 +38,14 @@ export class Harness {
   readonly notes: string[] = [];
   private readonly warm: RehearsedFunction[] = [];
 
-  constructor(readonly functions: RehearsedFunction[]) {}
+  /**
+   * @param observer told when each invocation starts and ends, the end while the function's process still
+   * runs (the rehearsal attributes store connections to invocations and audits where they go).
+   */
+  constructor(
+    readonly functions: RehearsedFunction[],
+    private readonly observer: { before?: (fn: RehearsedFunction) => void; after?: (fn: RehearsedFunction) => void } = {},
+  ) {}
 
   byHandler(name: string): RehearsedFunction | undefined {
     return this.functions.find((fn) => fn.handlerName === name);
@@ -72,7 +79,9 @@ export class Harness {
       return undefined;
     }
     await this.keepWarm(fn);
+    this.observer.before?.(fn);
     const outcome: InvokeResult = await fn.process.invoke(event);
+    this.observer.after?.(fn);
     if (!outcome.ok) {
       this.record({
         function: handler,

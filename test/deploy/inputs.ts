@@ -22,10 +22,21 @@ export interface LocalEndpoints {
   scyllaKeyspace: string;
   upstashUrl: string;
   upstashToken: string;
-  /** The fresh database of this run, as the RDS secret names it. */
+  /** The CQL TLS proxy's port (test/deploy/tls.ts): the deployed CQL port (9142, TLS) maps to it. */
+  scyllaTlsPort: number;
+  /** The host name the CQL proxy's certificate names (the deployed scyllaTlsServerName maps to it). */
+  scyllaTlsServerName: string;
+  /** The PEM CA of the CQL proxy's certificate: the value of the Scylla CA secret. */
+  scyllaCaPem: string;
+  /**
+   * The fresh database of this run, as the RDS secret names it: the host and port of the PostgreSQL TLS proxy
+   * (test/deploy/tls.ts), the way Aurora's secret names the cluster endpoint.
+   */
   database: { host: string; port: number; username: string; password: string; dbname: string };
   /** A local stand-in for the Telegram history source. */
   telegramHistoryUrl: string;
+  /** The local Telegram Bot API stand-in (what https://api.telegram.org maps to). */
+  telegramApiUrl: string;
   telegramWebhookSecret: string;
 }
 
@@ -44,12 +55,18 @@ export const JWT_SERVICE_AUDIENCE = 'messages-service';
 
 const DEPLOYED = {
   jwtIssuer: 'https://auth.rehearsal.example.com/',
-  scyllaContactPoints: 'scylla-0.rehearsal.example.internal,scylla-1.rehearsal.example.internal,scylla-2.rehearsal.example.internal',
+  // Addresses, as ScyllaDB Cloud lists its nodes, with the name their certificates carry (scyllaTlsServerName).
+  scyllaContactPoints: '10.20.1.10,10.20.2.10,10.20.3.10',
+  scyllaTlsServerName: 'scylla.rehearsal.example.internal',
+  // The encrypted CQL port (the stack's default with TLS).
+  scyllaPort: '9142',
   scyllaLocalDc: 'AWS_EU_WEST_1',
   scyllaKeyspace: 'chat_rehearsal',
   scyllaReplication: 'AWS_EU_WEST_1:3',
   upstashUrl: 'https://eu1-rehearsal-12345.upstash.io',
   telegramHistoryUrl: 'https://telegram-history.rehearsal.example.com',
+  // What the stack sets TELEGRAM_API_URL to on the functions that call the Bot API.
+  telegramApiUrl: 'https://api.telegram.org',
 };
 
 /**
@@ -66,12 +83,21 @@ export const DEPLOY_CONTEXT: Record<string, string> = {
   scyllaKeyspace: DEPLOYED.scyllaKeyspace,
   scyllaReplication: DEPLOYED.scyllaReplication,
   scyllaCredentialsSecretArn: secretArn('messages/scylla-credentials'),
-  // The local stores have no TLS: turned off explicitly, as an operator would for a plain-text cluster.
-  scyllaTls: 'false',
+  // TLS as deployed (the stack's default, said explicitly): the local node is reached through a TLS proxy
+  // whose throw-away CA is the value of this secret (test/deploy/tls.ts).
+  scyllaTls: 'true',
+  scyllaCaSecretArn: secretArn('messages/scylla-ca'),
+  scyllaTlsServerName: DEPLOYED.scyllaTlsServerName,
+  scyllaPort: DEPLOYED.scyllaPort,
   scyllaCidrs: '10.20.0.0/16',
-  // No databaseSecretArn: the stack's default path (it creates Aurora and its generated secret).
-  databaseTls: 'false',
-  databaseCa: 'rds',
+  // The VPC peered with the cluster (its addresses are private), as an operator gives it.
+  vpcId: 'vpc-0a1b2c3d4e5f60718',
+  vpcAvailabilityZones: 'eu-west-1a,eu-west-1b',
+  vpcPrivateSubnetIds: 'subnet-0a1b2c3d4e5f60711,subnet-0a1b2c3d4e5f60722',
+  // No databaseSecretArn: the stack's default path (it creates Aurora and its generated secret). TLS on (the
+  // default, not given); CA `system`, not `rds`: the RDS bundle shipped in the code cannot vouch for the local
+  // proxy's throw-away CA, which the functions trust through NODE_EXTRA_CA_CERTS, as a Lambda can be made to.
+  databaseCa: 'system',
   upstashUrl: DEPLOYED.upstashUrl,
   upstashTokenSecretArn: secretArn('messages/upstash-token'),
   telegramBotTokenSecretArn: secretArn('messages/telegram-bot-token'),
@@ -79,6 +105,9 @@ export const DEPLOY_CONTEXT: Record<string, string> = {
   telegramHistoryTokenSecretArn: secretArn('messages/telegram-history-token'),
   alarmEmail: 'oncall@example.com',
 };
+
+/** The bot token the bot token secret serves; the local Bot API answers 401 to any other. */
+export const REHEARSAL_BOT_TOKEN = '123456789:AAHrehearsal-bot-token_0123456789abc';
 
 export function deployInputs(local: LocalEndpoints): {
   context: Record<string, string>;
@@ -103,6 +132,10 @@ export function deployInputs(local: LocalEndpoints): {
     localEquivalents: {
       [DEPLOYED.jwtIssuer]: local.jwtIssuer,
       [DEPLOYED.scyllaContactPoints]: local.scyllaContactPoints,
+      [DEPLOYED.scyllaTlsServerName]: local.scyllaTlsServerName,
+      // SCYLLA_PORT: the deployed encrypted port → the local CQL TLS proxy (no other variable holds this value).
+      [DEPLOYED.scyllaPort]: String(local.scyllaTlsPort),
+      [DEPLOYED.telegramApiUrl]: local.telegramApiUrl,
       [DEPLOYED.scyllaLocalDc]: local.scyllaLocalDc,
       [DEPLOYED.scyllaKeyspace]: local.scyllaKeyspace,
       // The local node is a one-node data centre, where RF 3 makes LOCAL_QUORUM unreachable.
@@ -114,9 +147,11 @@ export function deployInputs(local: LocalEndpoints): {
       DATABASE_URL_SECRET_ARN: JSON.stringify({ engine: 'postgres', ...local.database }),
       // Local Cassandra runs without authentication: the driver sends these only if the server asks.
       SCYLLA_CREDENTIALS_SECRET_ARN: JSON.stringify({ username: 'messages', password: 'rehearsal-password' }),
+      SCYLLA_TLS_CA_SECRET_ARN: local.scyllaCaPem,
       UPSTASH_REDIS_REST_TOKEN_SECRET_ARN: local.upstashToken,
       TELEGRAM_WEBHOOK_SECRET_ARN: local.telegramWebhookSecret,
-      TELEGRAM_BOT_TOKEN_SECRET_ARN: '123456789:rehearsal-bot-token',
+      // As BotFather issues them: <bot id>:<35 characters>.
+      TELEGRAM_BOT_TOKEN_SECRET_ARN: REHEARSAL_BOT_TOKEN,
       TELEGRAM_HISTORY_TOKEN_SECRET_ARN: 'rehearsal-history-token',
     },
   };

@@ -1,7 +1,8 @@
 /**
  * Local stand-ins for the AWS services the functions call, each on its own port so that a request reaching
  * the wrong one is noticed: Secrets Manager (GetSecretValue), EventBridge (PutEvents), SQS (SendMessage),
- * the API Gateway Management API (POST/DELETE @connections), the JWT issuer (OIDC discovery + JWKS) and the
+ * the API Gateway Management API (POST/DELETE @connections), the JWT issuer (OIDC discovery + JWKS), the
+ * Telegram Bot API (setWebhook, getWebhookInfo, deleteWebhook, as api.telegram.org answers them) and the
  * Telegram history source. They speak the wire protocols of the SDK versions the project pins:
  * AWS JSON 1.1 for Secrets Manager and EventBridge, AWS JSON 1.0 for SQS (@aws-sdk/client-sqs 3.1164), REST
  * for the Management API. Every call is recorded.
@@ -64,15 +65,32 @@ export interface LocalAws {
   managementApiUrl: string;
   issuerUrl: string;
   telegramHistoryUrl: string;
+  /** The local Bot API: `${telegramApiUrl}/bot<token>/<method>`. */
+  telegramApiUrl: string;
+  /** The bot's webhook as the local Bot API holds it (undefined: none set), secret token included. */
+  telegramWebhook(): BotWebhook | undefined;
   calls: RecordedCall[];
   /** Serves `value` for `arn` (GetSecretValue by ARN or by name). */
   setSecret(arn: string, value: string): void;
+  /** What GetSecretValue serves for `arn`. */
+  secretValue(arn: string): string | undefined;
   /** Calls answered with an error (a secret not known, an operation not served), each a failure of the run. */
   refused: string[];
   close(): Promise<void>;
 }
 
-export async function startLocalAws(options: { knownBusNames: () => Set<string> }): Promise<LocalAws> {
+export interface BotWebhook {
+  url: string;
+  secretToken: string | undefined;
+  allowedUpdates: string[] | undefined;
+  dropPendingUpdates: boolean | undefined;
+}
+
+/**
+ * @param options.botToken the token the bot has (the value of the bot token secret): any other gets Telegram's
+ * 401. Read at each call, as the secrets are set after the stand-ins start.
+ */
+export async function startLocalAws(options: { knownBusNames: () => Set<string>; botToken: () => string | undefined }): Promise<LocalAws> {
   const calls: RecordedCall[] = [];
   const refused: string[] = [];
   const secrets = new Map<string, string>();
@@ -162,7 +180,66 @@ export async function startLocalAws(options: { knownBusNames: () => Set<string> 
     json(response, 200, { messages: [] }, 'application/json');
   });
 
-  const servers = [secretsManager, eventBridge, sqs, managementApi, issuer, history];
+  // The Telegram Bot API (TELEGRAM_API_URL): POST /bot<token>/<method> with a JSON body, answered as
+  // api.telegram.org answers (HTTP status = error_code). Calls are recorded with the token's bot id only.
+  let webhook: BotWebhook | undefined;
+  const botApi = await listen((request, body, response) => {
+    const reply = (status: number, answer: Record<string, unknown>) => json(response, status, answer, 'application/json');
+    const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec((request.url ?? '/').split('?')[0]!);
+    if (!match) {
+      refused.push(`Telegram Bot API: ${request.method} ${request.url} is not a Bot API call`);
+      return reply(404, { ok: false, error_code: 404, description: 'Not Found' });
+    }
+    const token = decodeURIComponent(match[1]!);
+    const method = match[2]!;
+    let params: Record<string, unknown>;
+    try {
+      params = body.trim() === '' ? {} : (JSON.parse(body) as Record<string, unknown>);
+    } catch {
+      return reply(400, { ok: false, error_code: 400, description: 'Bad Request: can\'t parse JSON object' });
+    }
+    const bot = token.split(':')[0];
+    record('telegram', `${request.method} ${method}`, { bot, params });
+    if (request.method !== 'POST' && request.method !== 'GET') return reply(405, { ok: false, error_code: 405, description: 'Method Not Allowed' });
+    if (token !== options.botToken()) return reply(401, { ok: false, error_code: 401, description: 'Unauthorized' });
+    switch (method) {
+      case 'setWebhook': {
+        const url = typeof params.url === 'string' ? params.url : '';
+        if (url === '') {
+          // Telegram: setWebhook with an empty url removes the webhook.
+          const had = webhook !== undefined;
+          webhook = undefined;
+          return reply(200, { ok: true, result: true, description: had ? 'Webhook was deleted' : 'Webhook is already deleted' });
+        }
+        if (!url.startsWith('https://')) return reply(400, { ok: false, error_code: 400, description: 'Bad Request: bad webhook: An HTTPS URL must be provided for webhook' });
+        const secretToken = params.secret_token === undefined ? undefined : typeof params.secret_token === 'string' ? params.secret_token : JSON.stringify(params.secret_token);
+        if (secretToken !== undefined && !/^[A-Za-z0-9_-]{1,256}$/.test(secretToken)) {
+          return reply(400, { ok: false, error_code: 400, description: 'Bad Request: secret token contains unallowed characters' });
+        }
+        const allowedUpdates = Array.isArray(params.allowed_updates) ? params.allowed_updates.map(String) : webhook?.allowedUpdates;
+        const same = webhook?.url === url;
+        webhook = { url, secretToken, allowedUpdates, dropPendingUpdates: typeof params.drop_pending_updates === 'boolean' ? params.drop_pending_updates : undefined };
+        return reply(200, { ok: true, result: true, description: same ? 'Webhook is already set' : 'Webhook was set' });
+      }
+      case 'getWebhookInfo':
+        return reply(200, {
+          ok: true,
+          result: webhook
+            ? { url: webhook.url, has_custom_certificate: false, pending_update_count: 0, max_connections: 40, ip_address: '203.0.113.10', ...(webhook.allowedUpdates ? { allowed_updates: webhook.allowedUpdates } : {}) }
+            : { url: '', has_custom_certificate: false, pending_update_count: 0 },
+        });
+      case 'deleteWebhook': {
+        const had = webhook !== undefined;
+        webhook = undefined;
+        return reply(200, { ok: true, result: true, description: had ? 'Webhook was deleted' : 'Webhook is already deleted' });
+      }
+      default:
+        refused.push(`Telegram Bot API: ${method} is not served by the rehearsal`);
+        return reply(404, { ok: false, error_code: 404, description: 'Not Found: method not found' });
+    }
+  });
+
+  const servers = [secretsManager, eventBridge, sqs, managementApi, issuer, history, botApi];
   return {
     secretsManagerUrl: secretsManager.url,
     eventBridgeUrl: eventBridge.url,
@@ -170,9 +247,12 @@ export async function startLocalAws(options: { knownBusNames: () => Set<string> 
     managementApiUrl: managementApi.url,
     issuerUrl: `${issuer.url}/`,
     telegramHistoryUrl: history.url,
+    telegramApiUrl: botApi.url,
+    telegramWebhook: () => (webhook ? { ...webhook } : undefined),
     calls,
     refused,
     setSecret: (arn, value) => secrets.set(arn, value),
+    secretValue: (arn) => secrets.get(arn),
     close: async () => {
       await Promise.all(servers.map((server) => server.close()));
     },

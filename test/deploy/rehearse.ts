@@ -3,7 +3,10 @@
  * local stand-ins, then run every function's bundle from cdk.out in a fresh Node 22 process with exactly the
  * environment the template gives it (intrinsics resolved to local equivalents, secrets served by a local
  * Secrets Manager), and invoke: the migration custom resource (Create on empty stores, Update, Delete), every
- * HTTP route once, the WebSocket authorizer and routes, the fan-out, the purge and the scheduled reconciler.
+ * HTTP route once, the WebSocket authorizer and routes, the fan-out, the purge, the scheduled reconciler and
+ * the Telegram webhook registration (Create, Update, Delete against a local Bot API).
+ * Both stores are reached over TLS, as deployed: PostgreSQL and Scylla sit behind TLS proxies with throw-away
+ * CAs (test/deploy/tls.ts), and no function connection may bypass them.
  * Prints every function of the template and what was rehearsed for it; exits non-zero on any failure.
  *
  * REHEARSAL_CDK_OUT=<dir>: synthesise into <dir> and keep it; when <dir> already holds an assembly this script
@@ -19,18 +22,17 @@ import { LOCAL_UPSTASH_TOKEN, startLocalStores, type LocalStores } from '../../i
 import { publicJwks } from '../../infra/local/jwt.js';
 import { uniqueName } from '../support/namespaces.js';
 import { Harness, indent, type RehearsedFunction } from './harness.js';
-import { DEPLOY_CONTEXT, deployInputs, JWT_AUDIENCE, JWT_SERVICE_AUDIENCE, RANDOM_SECRET_ALLOWED, REHEARSAL_ACCOUNT, REHEARSAL_REGION, type LocalEndpoints } from './inputs.js';
+import { DEPLOY_CONTEXT, deployInputs, JWT_AUDIENCE, JWT_SERVICE_AUDIENCE, RANDOM_SECRET_ALLOWED, REHEARSAL_ACCOUNT, REHEARSAL_BOT_TOKEN, REHEARSAL_REGION, type LocalEndpoints } from './inputs.js';
 import { startLocalAws, type LocalAws } from './local-aws.js';
 import { FunctionProcess, lambdaEnvironment, lambdaNode, RESERVED_VARIABLES, sdkNodeModules, writeBootstrap } from './runner.js';
 import { HTTP_HANDLERS, runScenario, type ScenarioContext } from './scenario.js';
 import { inputsOf, projectRoot, readAssembly, synthesize } from './synth.js';
 import { lambdaFunctions, parseExecuteApiUrl, readTemplate, Resolver, UnresolvableError, type FunctionSpec, type Template } from './template.js';
+import { connectionsOf, describeProxy, issueAuthority, startCqlTlsProxy, startPostgresTlsProxy, type Proxy } from './tls.js';
 
 const STALE_AFTER_MINUTES = 120;
 /** Functions known not to be rehearsable here, with the reason (printed in the table). */
-const NOT_REHEARSABLE: Record<string, string> = {
-  'register-telegram-webhook': 'calls the Telegram Bot API (setWebhook / deleteWebhook), which has no local stand-in in the deployed environment',
-};
+const NOT_REHEARSABLE: Record<string, string> = {};
 
 const log = (line: string) => console.log(line);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -118,6 +120,7 @@ async function main(): Promise<number> {
   let harness: Harness | undefined;
   let database: { adminUrl: string; name: string } | undefined;
   let keyspace: string | undefined;
+  const proxies: Proxy[] = [];
   const busNames = new Set<string>();
   try {
     // The inputs are static: cdk synth (CPU-bound) runs while the stores come up (mostly waiting).
@@ -137,27 +140,43 @@ async function main(): Promise<number> {
     const adminUrl = env.DATABASE_URL!;
     await createDatabase(adminUrl, keyspace);
     database = { adminUrl, name: keyspace };
-    aws = await startLocalAws({ knownBusNames: () => busNames });
+    aws = await startLocalAws({ knownBusNames: () => busNames, botToken: () => REHEARSAL_BOT_TOKEN });
     const dbUrl = new URL(adminUrl);
+
+    // TLS as deployed: a throw-away CA per store, and a TLS-terminating proxy in front of each local store.
+    const postgresStore = { host: dbUrl.hostname, port: Number(dbUrl.port || 5432) };
+    const cqlStore = { host: env.SCYLLA_CONTACT_POINTS!.split(',')[0]!.trim(), port: Number(env.SCYLLA_PORT ?? 9042) };
+    const postgresAuthority = issueAuthority(join(work, 'tls', 'postgres'), 'PostgreSQL');
+    const scyllaAuthority = issueAuthority(join(work, 'tls', 'scylla'), 'Scylla');
+    const postgresProxy = await startPostgresTlsProxy(postgresAuthority, postgresStore);
+    proxies.push(postgresProxy);
+    const cqlProxy = await startCqlTlsProxy(scyllaAuthority, cqlStore);
+    proxies.push(cqlProxy);
+    log(`  TLS: PostgreSQL ${postgresStore.host}:${postgresStore.port} behind localhost:${postgresProxy.port}, CQL ${cqlStore.host}:${cqlStore.port} behind 127.0.0.1:${cqlProxy.port} (certificates for ${postgresAuthority.names.join(', ')})`);
+
     const local: LocalEndpoints = {
       jwtIssuer: aws.issuerUrl,
-      scyllaContactPoints: env.SCYLLA_CONTACT_POINTS!,
+      // The proxy's address; the certificate is checked against the server name (SCYLLA_TLS_SERVER_NAME).
+      scyllaContactPoints: cqlProxy.host,
+      scyllaTlsPort: cqlProxy.port,
+      scyllaTlsServerName: 'localhost',
+      scyllaCaPem: scyllaAuthority.caPem,
       scyllaLocalDc: env.SCYLLA_LOCAL_DC!,
       scyllaKeyspace: keyspace,
       upstashUrl: env.UPSTASH_REDIS_REST_URL!,
       upstashToken: env.UPSTASH_REDIS_REST_TOKEN ?? LOCAL_UPSTASH_TOKEN,
       database: {
-        host: dbUrl.hostname,
-        port: Number(dbUrl.port || 5432),
+        host: 'localhost',
+        port: postgresProxy.port,
         username: decodeURIComponent(dbUrl.username || 'postgres'),
         password: decodeURIComponent(dbUrl.password) || 'rehearsal-password',
         dbname: keyspace,
       },
       telegramHistoryUrl: aws.telegramHistoryUrl,
+      telegramApiUrl: aws.telegramApiUrl,
       telegramWebhookSecret: `rehearsal-webhook-secret-${keyspace}`,
     };
     const inputs = deployInputs(local);
-    if (Number(env.SCYLLA_PORT ?? 9042) !== 9042) log(`  note: the CQL store listens on ${env.SCYLLA_PORT}; deployed functions use 9042 (no SCYLLA_PORT in the template)`);
 
     // 1. Synthesise.
     const synth = await synthesis;
@@ -253,6 +272,13 @@ async function main(): Promise<number> {
         if (value === '/var/task' || value.startsWith('/var/task/')) environment[key] = taskRoot + value.slice('/var/task'.length);
       }
       fn.environment = environment;
+      // The one variable beyond the template's: the PostgreSQL proxy's throw-away CA, trusted the way a Lambda
+      // trusts extra CAs (the runtime honours NODE_EXTRA_CA_CERTS). Deployed, the default CA is the RDS bundle
+      // shipped in the code, which cannot vouch for a local CA; hence databaseCa=system in inputs.ts.
+      // The Scylla CA is not added here: it reaches the driver only through SCYLLA_TLS_CA_SECRET_ARN.
+      const extraCa: Record<string, string> = {};
+      if (environment.NODE_EXTRA_CA_CERTS !== undefined) wiring.push(`${handlerName ?? spec.logicalId}: the template sets NODE_EXTRA_CA_CERTS (${environment.NODE_EXTRA_CA_CERTS}); the rehearsal cannot add its CA`);
+      else extraCa.NODE_EXTRA_CA_CERTS = postgresAuthority.caFile;
       fn.process = new FunctionProcess({
         name: handlerName ?? spec.logicalId,
         bundleDir: spec.bundleDir,
@@ -266,6 +292,7 @@ async function main(): Promise<number> {
         invokedFunctionArn: `arn:aws:lambda:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:function:${functionName}`,
         environment: {
           ...environment,
+          ...extraCa,
           ...lambdaEnvironment({
             functionName,
             memoryMb: spec.memoryMb,
@@ -307,7 +334,37 @@ async function main(): Promise<number> {
     if (unassigned.length > 0) log(`  ${unassigned.length} function(s) with no functions/*.ts entry: ${unassigned.map((fn) => fn.spec.logicalId).join(', ')}`);
     log(`  ${functions.length} functions in the template; the SDK node_modules: ${sdkPackages.length} packages; runtime ${nodeBinary}`);
 
-    harness = new Harness(functions);
+    // Where each function's connections go, sampled after each of its invocations (warm pools stay open).
+    const seen = new Map<string, Map<string, Set<string>>>();
+    const audit = (fn: RehearsedFunction) => {
+      const pid = fn.process?.pid;
+      if (pid === undefined) return;
+      const name = fn.handlerName ?? fn.spec.logicalId;
+      const byRemote = seen.get(name) ?? new Map<string, Set<string>>();
+      seen.set(name, byRemote);
+      for (const connection of connectionsOf([pid]).get(pid) ?? []) {
+        const locals = byRemote.get(connection.remote) ?? new Set<string>();
+        locals.add(connection.local);
+        byRemote.set(connection.remote, locals);
+      }
+    };
+    const windows: { name: string; start: number; end: number }[] = [];
+    harness = new Harness(functions, {
+      before: (fn) => windows.push({ name: fn.handlerName ?? fn.spec.logicalId, start: Date.now(), end: Number.POSITIVE_INFINITY }),
+      after: (fn) => {
+        windows.at(-1)!.end = Date.now();
+        audit(fn);
+      },
+    });
+    /** TLS sessions a proxy established, by the function whose invocation was running then (one at a time). */
+    const sessionsBy = (proxy: Proxy) => {
+      const counts = new Map<string, number>();
+      for (const at of proxy.stats.established) {
+        const name = windows.find((window) => at >= window.start && at <= window.end)?.name ?? 'between invocations';
+        counts.set(name, (counts.get(name) ?? 0) + 1);
+      }
+      return [...counts].map(([name, count]) => `${name} ×${count}`).join(', ') || 'none';
+    };
     for (const problem of wiring) harness.fail(`wiring: ${problem}`);
     for (const fn of functions) if (fn.blocked && !fn.notRehearsed) harness.fail(`${fn.handlerName ?? fn.spec.logicalId}: cannot run: ${fn.blocked}`);
 
@@ -327,6 +384,14 @@ async function main(): Promise<number> {
       aws,
       stackName: synth.stackName,
       httpApiId: httpApis[0] ? String(resolver.resolve({ Ref: httpApis[0][0] })) : 'httpapi',
+      httpApiBaseUrls: httpApis.flatMap(([logicalId]) =>
+        Object.values(template.Resources)
+          .filter((r) => r.Type === 'AWS::ApiGatewayV2::Stage' && JSON.stringify(r.Properties?.ApiId) === JSON.stringify({ Ref: logicalId }))
+          .map((stage) => {
+            const name = String(stage.Properties?.StageName);
+            return `https://${String(resolver.resolve({ Ref: logicalId }))}.execute-api.${REHEARSAL_REGION}.amazonaws.com${name === '$default' ? '' : `/${name}`}`;
+          }),
+      ),
       webSocketApiId: webSocketApis[0] ? String(resolver.resolve({ Ref: webSocketApis[0][0] })) : 'wsapi',
       customResources: new Map([...customs].filter(([handler]) => !NOT_REHEARSABLE[handler])),
       reconcileRuleArn,
@@ -344,6 +409,32 @@ async function main(): Promise<number> {
     }
     for (const refusal of aws.refused) harness.fail(`local AWS: ${refusal}`);
 
+    // TLS: every store connection of every function went through a proxy, over TLS, and none around it.
+    const endpoint = (host: string, port: number) => `${host === 'localhost' ? '127.0.0.1' : host}:${port}`;
+    const targets = {
+      postgresProxy: endpoint(postgresProxy.host, postgresProxy.port),
+      cqlProxy: endpoint(cqlProxy.host, cqlProxy.port),
+      postgresDirect: endpoint(postgresStore.host, postgresStore.port),
+      cqlDirect: endpoint(cqlStore.host, cqlStore.port),
+    };
+    const usersOf = (remote: string) => [...seen].filter(([, byRemote]) => byRemote.has(remote)).map(([name]) => name);
+    for (const [name, byRemote] of seen) {
+      for (const [remote, locals] of byRemote) {
+        const port = Number(remote.split(':').pop());
+        if (remote === targets.cqlDirect || (port === cqlStore.port && remote !== targets.cqlProxy)) {
+          harness.fail(`TLS: ${name} connected to the CQL node directly, in plain text, around the TLS proxy: ${[...locals].map((l) => `${l} → ${remote}`).join(', ')}`);
+        }
+        if (remote === targets.postgresDirect || (port === postgresStore.port && remote !== targets.postgresProxy)) {
+          harness.fail(`TLS: ${name} connected to PostgreSQL directly, in plain text, around the TLS proxy: ${[...locals].map((l) => `${l} → ${remote}`).join(', ')}`);
+        }
+      }
+    }
+    for (const [label, proxy] of [['PostgreSQL', postgresProxy], ['CQL', cqlProxy]] as const) {
+      if (proxy.stats.tls === 0) harness.fail(`TLS: no function connected to ${label} through its TLS proxy (${describeProxy(label, proxy)})`);
+      for (const refusal of proxy.stats.refused) harness.fail(`TLS: ${label} proxy: ${refusal}`);
+      for (const error of proxy.stats.upstreamErrors) harness.fail(`TLS: ${label} proxy could not reach the store: ${error}`);
+    }
+
     // 5. Report.
     log('');
     log(harness.table());
@@ -351,6 +442,11 @@ async function main(): Promise<number> {
     for (const call of aws.calls) calls.set(`${call.service}.${call.operation}`, (calls.get(`${call.service}.${call.operation}`) ?? 0) + 1);
     log('');
     log(`AWS calls served locally: ${[...calls].map(([name, count]) => `${name} ×${count}`).join(', ') || 'none'}`);
+    log(`${describeProxy('PostgreSQL', postgresProxy)}; sessions opened during: ${sessionsBy(postgresProxy)}`);
+    log(`${describeProxy('CQL', cqlProxy)}; sessions opened during: ${sessionsBy(cqlProxy)}`);
+    log(`functions seen holding connections through the PostgreSQL proxy: ${usersOf(targets.postgresProxy).length}, through the CQL proxy: ${usersOf(targets.cqlProxy).length}`);
+    const direct = [...new Set([...usersOf(targets.postgresDirect), ...usersOf(targets.cqlDirect)])];
+    log(`function connections straight to the stores' plain ports (${targets.postgresDirect}, ${targets.cqlDirect}): ${direct.join(', ') || 'none'}`);
     const invoked = harness.steps.length;
     const failedSteps = harness.steps.filter((step) => !step.ok).length;
     const cold = harness.steps.filter((step) => step.coldStart);
@@ -374,6 +470,7 @@ async function main(): Promise<number> {
   } finally {
     await harness?.stopAll();
     await aws?.close().catch(() => undefined);
+    await Promise.all(proxies.map((proxy) => proxy.close().catch(() => undefined)));
     if (database) await dropDatabase(database.adminUrl, database.name).catch((error: unknown) => console.error(`could not drop database ${database!.name}: ${(error as Error).message}`));
     if (keyspace && stores) await dropKeyspace(stores.env, keyspace).catch((error: unknown) => console.error(`could not drop keyspace ${keyspace}: ${(error as Error).message}`));
     await stores?.stop({ keepCql: process.env.KEEP_STORES === '1' }).catch(() => undefined);

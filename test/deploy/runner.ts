@@ -160,6 +160,11 @@ export class FunctionProcess {
     return this.child !== undefined && this.exited === undefined;
   }
 
+  /** The process id while it runs (for the connection audit), else undefined. */
+  get pid(): number | undefined {
+    return this.started ? this.child?.pid : undefined;
+  }
+
   private start(): Promise<{ initMs: number; error?: InvokeResult['error'] }> {
     const o = this.options;
     if (!existsSync(o.taskRoot)) {

@@ -3,11 +3,15 @@
  * empty stores, Update, and Delete at the end), every HTTP route once (create a channel, post, react, pin, …,
  * delete last), the WebSocket authorizer and routes, the fan-out with a change the functions really put on
  * the bus, the reconciler with a scheduled event, and the purge with the message delete-channel really sent.
+ * The Telegram webhook registration runs as CloudFormation runs it: Create and Update on deploy (before the
+ * reconciler, whose webhook-health check then finds the webhook), Delete at the end (the stack's delete),
+ * against the local Bot API, whose recorded calls are checked.
  */
 import { randomUUID } from 'node:crypto';
 import { mintToken } from '../../infra/local/jwt.js';
 import { routes, type Route } from '../../functions/routes.js';
 import { SERVICE_SCOPE } from '../../lib/auth/principal.js';
+import { HANDLED_UPDATE_KINDS } from '../../lib/telegram/webhook-registration.js';
 import { checkHandlerResult } from '../support/openapi-check.js';
 import {
   customResourceEvent,
@@ -20,7 +24,7 @@ import {
   webSocketRouteEvent,
 } from './events.js';
 import type { Harness } from './harness.js';
-import type { LocalAws } from './local-aws.js';
+import type { LocalAws, RecordedCall } from './local-aws.js';
 
 export interface ScenarioContext {
   harness: Harness;
@@ -28,6 +32,8 @@ export interface ScenarioContext {
   stackName: string;
   /** The HTTP API's and the WebSocket API's (made-up) ids. */
   httpApiId: string;
+  /** The HTTP API's invoke URL of each of its stages (`https://{id}.execute-api.{region}.amazonaws.com[/{stage}]`). */
+  httpApiBaseUrls: string[];
   webSocketApiId: string;
   /** The custom resources served by a function, by its handler name. */
   customResources: Map<string, { logicalId: string; resourceType: string; serviceToken: string; properties: Record<string, unknown> }>;
@@ -134,6 +140,13 @@ export async function runScenario(ctx: ScenarioContext): Promise<void> {
       return { status: 'SUCCESS', problem: problems.length ? problems.join('; ') : undefined };
     });
   }
+
+  // 1b. The Telegram webhook registration, as the same deploy runs it (Create), and a later deploy (Update).
+  const webhook = ctx.customResources.get('register-telegram-webhook');
+  const webhookRun = webhook ? webhookRegistration(ctx, webhook) : undefined;
+  if (!webhook) harness.fail('No Custom:: resource of the template is served by the register-telegram-webhook function (through a Provider or directly)');
+  await webhookRun?.create();
+  await webhookRun?.update();
 
   // 2. Probes and documents.
   await http('health-live', {});
@@ -258,18 +271,27 @@ export async function runScenario(ctx: ScenarioContext): Promise<void> {
   }
 
   // 12. The scheduled reconciler.
+  const reconcileMark = ctx.aws.calls.length;
   await harness.invoke('reconcile', 'EventBridge scheduled event', scheduledEvent(ctx.reconcileRuleArn), (raw) => {
     const report = raw as { ran?: boolean; failures?: { task: string; error: string }[] };
     if (!report.ran) return { status: 'not ran', problem: `the run did not take its lock: ${JSON.stringify(raw)}` };
     const failures = report.failures ?? [];
-    const webhook = (raw as { webhook?: { error?: string } }).webhook;
-    if (webhook?.error) harness.notes.push(`reconcile: the webhook-health task could not reach the Telegram Bot API (${webhook.error}); the rehearsal has no stand-in for api.telegram.org`);
-    return { status: failures.length ? `${failures.length} task(s) failed` : 'ran', problem: failures.length ? `tasks failed: ${JSON.stringify(failures)}` : undefined };
+    const health = (raw as { webhook?: { error?: string; pending?: number; lastError?: string | null } }).webhook;
+    const asked = ctx.aws.calls.slice(reconcileMark).filter((call) => call.service === 'telegram' && call.operation.endsWith(' getWebhookInfo'));
+    const problems = [
+      failures.length ? `tasks failed: ${JSON.stringify(failures)}` : undefined,
+      health === undefined ? 'no webhook health in the report (the reconciler did not check the webhook)' : undefined,
+      health?.error ? `the webhook-health task failed: ${health.error}` : undefined,
+      health && !health.error && (health.pending !== 0 || health.lastError !== null) ? `unexpected webhook health ${JSON.stringify(health)}` : undefined,
+      asked.length === 0 ? 'the reconciler made no getWebhookInfo call to the (local) Bot API' : undefined,
+    ].filter(Boolean);
+    return { status: failures.length ? `${failures.length} task(s) failed` : health && !health.error ? 'ran, webhook ok' : 'ran', problem: problems.length ? problems.join('; ') : undefined };
   });
 
   // 13. Other custom resources (a recognised onEvent function), then the migration's Delete.
+  await webhookRun?.delete();
   for (const [handler, resource] of ctx.customResources) {
-    if (handler === 'migrate') continue;
+    if (handler === 'migrate' || handler === 'register-telegram-webhook') continue;
     let id: string | undefined;
     for (const type of ['Create', 'Update', 'Delete'] as const) {
       const result = (await harness.invoke(handler, `CloudFormation ${type}`, customResourceEvent(type, { ...resource, stackName: ctx.stackName }, id), (raw) => {
@@ -285,4 +307,96 @@ export async function runScenario(ctx: ScenarioContext): Promise<void> {
       return { status: 'SUCCESS', problem: result.PhysicalResourceId === physicalId ? undefined : `PhysicalResourceId ${String(result.PhysicalResourceId)} is not the created ${physicalId}` };
     });
   }
+}
+
+type CustomResource = ScenarioContext['customResources'] extends Map<string, infer R> ? R : never;
+
+const botCalls = (calls: RecordedCall[], method: string) =>
+  calls.filter((call) => call.service === 'telegram' && call.operation.endsWith(` ${method}`)).map((call) => call.body as { bot: string; params: Record<string, unknown> });
+
+/**
+ * The webhook-registration custom resource, with the properties the template gives it (resolved): Create and
+ * Update must call setWebhook with the API's /telegram/webhook URL, the secret the webhook route checks and the
+ * handled update kinds; Delete must find the webhook still ours (getWebhookInfo) and call deleteWebhook.
+ */
+function webhookRegistration(ctx: ScenarioContext, resource: CustomResource) {
+  const { harness, aws } = ctx;
+  const handler = 'register-telegram-webhook';
+  const event = { ...resource, stackName: ctx.stackName };
+  const properties = resource.properties;
+  const url = typeof properties.WebhookUrl === 'string' ? properties.WebhookUrl : undefined;
+  const route = routeOf('telegram-webhook');
+  const expectedUrls = ctx.httpApiBaseUrls.map((base) => `${base}${route.path}`);
+  const env = ctx.environmentOf(handler);
+  const secretArn = env.TELEGRAM_WEBHOOK_SECRET_ARN;
+  const routeSecretArn = ctx.environmentOf('telegram-webhook').TELEGRAM_WEBHOOK_SECRET_ARN;
+  const allowed = Array.isArray(properties.AllowedUpdates) && properties.AllowedUpdates.length > 0 ? properties.AllowedUpdates.map(String) : [...HANDLED_UPDATE_KINDS];
+  let physicalId: string | undefined;
+
+  // What is wrong with the template's properties and wiring (checked once, at Create).
+  const wiringProblems = () =>
+    [
+      url === undefined ? `the resource has no WebhookUrl property: ${JSON.stringify(properties)}` : undefined,
+      url !== undefined && !expectedUrls.includes(url) ? `WebhookUrl ${url} is not the HTTP API's ${route.path} (${expectedUrls.join(' or ') || 'no stage'})` : undefined,
+      secretArn === undefined ? 'the function has no TELEGRAM_WEBHOOK_SECRET_ARN' : undefined,
+      secretArn !== undefined && secretArn !== routeSecretArn ? `it registers the secret ${secretArn}, but the webhook route checks ${String(routeSecretArn)}` : undefined,
+      properties.WebhookSecretArn !== undefined && properties.WebhookSecretArn !== secretArn
+        ? `WebhookSecretArn ${JSON.stringify(properties.WebhookSecretArn)} is not the secret the function registers (${String(secretArn)})`
+        : undefined,
+    ];
+
+  const registered = (phase: 'Create' | 'Update', mark: number) => (raw: unknown) => {
+    const result = raw as { PhysicalResourceId?: unknown; Data?: Record<string, unknown> };
+    const sets = botCalls(aws.calls.slice(mark), 'setWebhook');
+    const set = sets[0]?.params;
+    const secret = secretArn ? aws.secretValue(secretArn) : undefined;
+    const held = aws.telegramWebhook();
+    const problems = [
+      ...(phase === 'Create' ? wiringProblems() : []),
+      typeof result.PhysicalResourceId === 'string' && result.PhysicalResourceId ? undefined : 'no PhysicalResourceId',
+      phase === 'Update' && result.PhysicalResourceId !== physicalId
+        ? `PhysicalResourceId changed (${String(result.PhysicalResourceId)} after ${String(physicalId)}): CloudFormation would replace the resource and send a Delete`
+        : undefined,
+      result.Data?.WebhookUrl === url ? undefined : `Data.WebhookUrl ${JSON.stringify(result.Data?.WebhookUrl)} is not ${String(url)}`,
+      sets.length === 1 ? undefined : `${sets.length} setWebhook calls (expected 1)`,
+      set && set.url !== url ? `setWebhook url ${JSON.stringify(set.url)}, expected ${String(url)}` : undefined,
+      set && (secret === undefined || set.secret_token !== secret) ? 'setWebhook secret_token is not the value of TELEGRAM_WEBHOOK_SECRET_ARN (the secret the webhook route checks)' : undefined,
+      set && JSON.stringify(set.allowed_updates) !== JSON.stringify(allowed) ? `setWebhook allowed_updates ${JSON.stringify(set.allowed_updates)}, expected ${JSON.stringify(allowed)}` : undefined,
+      held?.url === url ? undefined : `the Bot API holds the webhook ${JSON.stringify(held?.url)} afterwards`,
+    ].filter(Boolean);
+    return { status: sets.length ? 'SUCCESS, set' : 'SUCCESS', problem: problems.length ? problems.join('; ') : undefined };
+  };
+
+  return {
+    async create() {
+      const mark = aws.calls.length;
+      const created = (await harness.invoke(handler, 'CloudFormation Create (setWebhook)', customResourceEvent('Create', event), registered('Create', mark))) as
+        | { PhysicalResourceId?: string }
+        | undefined;
+      physicalId = created?.PhysicalResourceId;
+    },
+    async update() {
+      if (!physicalId) return harness.fail(`${handler}: Update not run (Create failed)`);
+      const mark = aws.calls.length;
+      // A later deploy that changed the webhook secret: the registration runs again, in place.
+      const current = typeof properties.WebhookSecretArn === 'string' ? properties.WebhookSecretArn : (secretArn ?? 'arn:aws:secretsmanager:::secret:webhook');
+      const old = { ...properties, WebhookSecretArn: `${current.replace(/-[A-Za-z0-9]{6}$/, '')}-Prev01` };
+      await harness.invoke(handler, 'CloudFormation Update (setWebhook again)', customResourceEvent('Update', event, physicalId, old), registered('Update', mark));
+    },
+    async delete() {
+      if (!physicalId) return harness.fail(`${handler}: Delete not run (Create failed)`);
+      const mark = aws.calls.length;
+      await harness.invoke(handler, 'CloudFormation Delete (deleteWebhook)', customResourceEvent('Delete', event, physicalId), (raw) => {
+        const result = raw as { PhysicalResourceId?: unknown };
+        const calls = aws.calls.slice(mark);
+        const problems = [
+          result.PhysicalResourceId === physicalId ? undefined : `PhysicalResourceId ${String(result.PhysicalResourceId)} is not the created ${String(physicalId)}`,
+          botCalls(calls, 'getWebhookInfo').length > 0 ? undefined : 'no getWebhookInfo call (whose webhook it is was not checked)',
+          botCalls(calls, 'deleteWebhook').length === 1 ? undefined : `${botCalls(calls, 'deleteWebhook').length} deleteWebhook calls (expected 1: the webhook was ours)`,
+          aws.telegramWebhook() === undefined ? undefined : `the Bot API still holds the webhook ${aws.telegramWebhook()!.url}`,
+        ].filter(Boolean);
+        return { status: 'SUCCESS, deleted', problem: problems.length ? problems.join('; ') : undefined };
+      });
+    },
+  };
 }
