@@ -25,8 +25,6 @@ export const STATEMENTS = {
   newerInBucket: `SELECT ${COLUMNS} FROM messages WHERE channel_id = ? AND bucket = ? AND message_id > ? ORDER BY message_id ASC LIMIT ?`,
   // Several buckets in one statement: the coordinator reads them in parallel and merges in id order. Paging
   // must be off for ORDER BY across partitions, so the LIMIT bounds the rows instead.
-  olderInBuckets: `SELECT ${COLUMNS} FROM messages WHERE channel_id = ? AND bucket IN ? AND message_id < ? ORDER BY message_id DESC LIMIT ?`,
-  newerInBuckets: `SELECT ${COLUMNS} FROM messages WHERE channel_id = ? AND bucket IN ? AND message_id > ? ORDER BY message_id ASC LIMIT ?`,
   bucketsAtOrBelow: 'SELECT bucket FROM channel_buckets WHERE channel_id = ? AND bucket <= ? LIMIT ?',
   bucketsAtOrAbove: 'SELECT bucket FROM channel_buckets WHERE channel_id = ? AND bucket >= ? ORDER BY bucket ASC LIMIT ?',
   // Unread counting reads only the deleted flag of the rows past the reader's position.

@@ -5,7 +5,7 @@
  * (bucketBatches) serves both the timeline pages and the unread count.
  */
 import { bucketOf } from '../ids/snowflake.js';
-import { read } from '../scylla/execute.js';
+import { mapConcurrently, read } from '../scylla/execute.js';
 import { toLong } from '../scylla/values.js';
 import type { MessageRecord } from './model.js';
 import { rowToMessage, STATEMENTS } from './store.js';
@@ -15,8 +15,13 @@ const MAX_ID = (1n << 63n) - 1n;
 const PAGE_BUCKET_BATCH = 64;
 /** Buckets fetched from the index per query for the unread count, which reads each bucket on its own. */
 const COUNT_BUCKET_BATCH = 16;
-/** Buckets read together in one multi-partition statement after the first. */
-const BUCKETS_PER_READ = 32;
+/**
+ * Buckets read at once after the first, each with its own single-partition statement (never one multi-partition
+ * `IN`: that makes one coordinator gather many partitions, the pattern the ScyllaDB and Cassandra guides warn
+ * against, and one slow partition holds the whole answer). Every bucket in the index holds at least one
+ * message, so a page that still wants N messages reads at most N buckets in a round.
+ */
+const BUCKETS_PER_ROUND = 16;
 /** Extra rows asked for per read, so a few deleted messages do not cost another round trip. */
 const DELETED_SLACK = 5;
 
@@ -40,31 +45,36 @@ async function* bucketBatches(channelId: string, fromBucket: number, direction: 
 
 /**
  * Up to `limit` live messages strictly older (or newer) than `bound`, nearest first. Reads the bucket index
- * once, the nearest bucket alone (a dense channel's page is usually all there), then the following buckets
- * many at a time, so a page costs about three statements whether its messages share one bucket or are
- * spread over fifty.
+ * once, the nearest bucket alone (a dense channel's page is usually all there), then the following buckets in
+ * parallel single-partition reads, so a page costs about three round trips whether its messages share one
+ * bucket or are spread over fifty.
  */
 async function walk(channelId: string, bound: bigint, limit: number, direction: Direction): Promise<MessageRecord[]> {
   const found: MessageRecord[] = [];
   let cursor = bound;
+  const statement = direction === 'older' ? STATEMENTS.olderInBucket : STATEMENTS.newerInBucket;
   for await (const buckets of bucketBatches(channelId, bucketOf(bound), direction, PAGE_BUCKET_BATCH)) {
     let next = 0;
     while (next < buckets.length) {
-      const group = buckets.slice(next, next === 0 ? 1 : next + BUCKETS_PER_READ);
       const want = limit - found.length;
       const fetchCount = want + DELETED_SLACK;
-      const rows =
-        group.length === 1
-          ? (await read(direction === 'older' ? STATEMENTS.olderInBucket : STATEMENTS.newerInBucket, [channelId, group[0], toLong(cursor), fetchCount])).rows
-          : (await read(direction === 'older' ? STATEMENTS.olderInBuckets : STATEMENTS.newerInBuckets, [channelId, group, toLong(cursor), fetchCount], { fetchSize: 0 })).rows;
-      for (const row of rows) {
-        const message = rowToMessage(channelId, row);
-        cursor = message.id;
-        if (!message.deleted && found.length < limit) found.push(message);
+      // The nearest bucket alone (a dense channel's page is usually all there), then up to `want` buckets at
+      // once, in parallel: one round trip however many buckets the page spans.
+      const round = buckets.slice(next, next === 0 ? 1 : next + Math.min(want, BUCKETS_PER_ROUND));
+      const reads = await mapConcurrently(round, BUCKETS_PER_ROUND, async (bucket) => (await read(statement, [channelId, bucket, toLong(cursor), fetchCount])).rows);
+      // Buckets are disjoint time windows, nearest first: their rows in bucket order are the timeline's order.
+      // A bucket that filled its read may hold more rows than it gave, all nearer than the next bucket's:
+      // nothing past it is used, and it is read again past the cursor.
+      for (const rows of reads) {
+        for (const row of rows) {
+          const message = rowToMessage(channelId, row);
+          cursor = message.id;
+          if (!message.deleted && found.length < limit) found.push(message);
+        }
+        if (found.length >= limit) return found;
+        if (rows.length >= fetchCount) break;
+        next += 1;
       }
-      if (found.length >= limit) return found;
-      // A full read may have left rows behind in these buckets: read them again past the cursor.
-      if (rows.length < fetchCount) next += group.length;
     }
   }
   return found;

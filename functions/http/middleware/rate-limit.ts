@@ -4,11 +4,11 @@
  *
  * Writes (`rateLimit`): counted before the handler, since a refused write must change nothing.
  * Reads (`readLimitedHandler`): a read changes nothing, so its count runs beside the use case instead of
- * before it: the read takes as long as the slower of the two, and the count (one pipelined Redis call) is
- * shorter than any use case that reaches a store, so in practice it adds nothing; only a Redis slower than the
- * read itself (bounded by the Redis client's timeout, then failing open) would show. When the count says the
- * caller is over, the answer is the 429 instead of the result. A caller this container already refused this window is
- * refused before the use case runs (no Redis call, no store work).
+ * before it, and the count itself is kept in the container and told to Redis at most once a second per user
+ * until the user nears the limit (lib/rate-limit.ts, ReadRateLimit): most reads pay no Redis round trip, the
+ * one that syncs takes as long as the slower of the two. When the count says the caller is over, the answer
+ * is the 429 instead of the result. A caller this container already refused this window is refused before
+ * the use case runs (no Redis call, no store work).
  */
 import type { Principal } from '#lib/auth/principal.js';
 import { stateOf, type PipelineMiddleware } from './types.js';
