@@ -43,14 +43,11 @@ export async function createScyllaClient(config: Config['scylla'], options: Clie
       serialConsistency: serialConsistency(config),
     },
     // Heartbeats cannot run while Lambda freezes the process; a socket found dead on thaw errors and the
-    // retry policy replays idempotent statements on another connection. When the cluster closed them all
-    // meanwhile, every host is down at once on thaw: getScylla waits for the first to reconnect.
+    // retry policy replays idempotent statements on a fresh connection.
     pooling: { heartBeatInterval: 15_000, coreConnectionsPerHost: { [types.distance.local]: 1, [types.distance.remote]: 0 } },
     policies: {
-      // The default exponential policy waits up to 10 minutes between attempts: far too slow to recover a warm
-      // container. The first attempt is immediate: a thawed process finds every connection closed at once (see
-      // getScylla), and a pool that waited 500 ms would leave its first request nothing to run on.
-      reconnection: new policies.reconnection.ExponentialReconnectionPolicy(500, 500, true),
+      // The default exponential policy waits up to 10 minutes between attempts: far too slow to recover a warm container.
+      reconnection: new policies.reconnection.ConstantReconnectionPolicy(500),
       retry: new policies.retry.IdempotenceAwareRetryPolicy(new policies.retry.RetryPolicy()),
     },
   });
@@ -106,17 +103,11 @@ let connecting: Promise<ScyllaClient> | undefined;
 export async function getScylla(): Promise<ScyllaClient> {
   const config = getConfig().scylla;
   if (!config.enabled) throw new StoreUnavailableError('scylla', 'SCYLLA_ENABLED is false');
-  if (shared) {
-    await whenAnyHostUp(shared, config.connectTimeoutMs);
-    return shared;
-  }
+  if (shared) return shared;
   connecting ??= (async () => {
     const client = await createScyllaClient(config, { keyspace: config.keyspace });
     try {
       await client.connect();
-      client.on('hostDown', () => {
-        lastHostDownAt = Date.now();
-      });
       shared = client;
       return client;
     } catch (error) {
@@ -131,32 +122,6 @@ export async function getScylla(): Promise<ScyllaClient> {
   } catch (error) {
     throw toStoreError(error);
   }
-}
-
-/** When a host of the shared client was last marked down (every one of them at once, after a freeze). */
-let lastHostDownAt = 0;
-
-/**
- * After a freeze (a Lambda container thawed, a process resumed) the pooled connections may all have been closed
- * by the cluster meanwhile: the driver then marks every host down at once and would fail the request at once
- * (NoHostAvailableError, "Host considered as DOWN") while its pools reconnect, which they start at once. Wait
- * for the first host to come back, until one connect timeout after the last host went down: a cluster that is
- * really down is not waited for again once that has passed, so it still fails fast.
- */
-async function whenAnyHostUp(client: ScyllaClient, timeoutMs: number): Promise<void> {
-  const hosts = client.hosts.values();
-  if (hosts.length === 0 || hosts.some((host) => host.isUp())) return;
-  const waitMs = lastHostDownAt + timeoutMs - Date.now();
-  if (waitMs <= 0) return;
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      client.off('hostUp', done);
-      resolve();
-    };
-    const timer = setTimeout(done, waitMs);
-    client.on('hostUp', done);
-  });
 }
 
 /** Closes the shared client (local server shutdown, tests). */
