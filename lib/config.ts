@@ -134,6 +134,7 @@ const envSchema = z
     RATE_LIMIT_WRITES: integer(60, 1, 1_000_000),
     RATE_LIMIT_WINDOW_SECONDS: integer(10, 1, 3600),
     RATE_LIMIT_READS: integer(600, 1, 1_000_000),
+    SNOWFLAKE_LEASE_TTL_SECONDS: integer(120, 3, 3600),
     MIGRATIONS_DIR: optionalText,
     LOG_LEVEL: withDefault(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO'),
     METRICS_NAMESPACE: z.pipe(
@@ -250,6 +251,8 @@ export interface Config {
   purgeDelaySeconds: number;
   /** Writes and reads each user may make per window (service principals are exempt). */
   rateLimit: { writes: number; reads: number; windowSeconds: number };
+  /** How long a Snowflake worker-id claim lives without renewal (lib/ids/worker-lease.ts). */
+  workerLeaseTtlSeconds: number;
   /** Where `scylla/*.cql` and `postgres/*.sql` live; the project's `cql/` unless bundled elsewhere. */
   migrationsDir?: string;
   logLevel: Env['LOG_LEVEL'];
@@ -320,6 +323,7 @@ function toConfig(env: Env): Config {
     purgeQueueUrl: env.PURGE_QUEUE_URL,
     purgeDelaySeconds: env.PURGE_DELAY_SECONDS,
     rateLimit: { writes: env.RATE_LIMIT_WRITES, reads: env.RATE_LIMIT_READS, windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS },
+    workerLeaseTtlSeconds: env.SNOWFLAKE_LEASE_TTL_SECONDS,
     migrationsDir: env.MIGRATIONS_DIR,
     logLevel: env.LOG_LEVEL,
     metrics: { namespace: env.METRICS_NAMESPACE, enabled: env.METRICS_ENABLED },

@@ -23,7 +23,7 @@ import { principal, type Authenticator } from './middleware/principal.js';
 import { rateLimit, readLimitedHandler, type ReadRateLimiter, type WriteRateLimiter } from './middleware/rate-limit.js';
 import { requestContext } from './middleware/request-context.js';
 import { tracing, tracingEnabled } from './middleware/tracing.js';
-import { stateOf, type HttpEvent, type HttpResult, type PipelineMiddleware } from './middleware/types.js';
+import { ADMITTED, stateOf, type Admission, type HttpEvent, type HttpResult, type PipelineMiddleware } from './middleware/types.js';
 import { validate } from './middleware/validate.js';
 
 export type { HttpEvent, HttpResult } from './middleware/types.js';
@@ -37,6 +37,8 @@ export interface RouteRequest<R> {
   params: Out<R, 'params'>;
   query: Out<R, 'query'>;
   body: Out<R, 'body'>;
+  /** The write rate limit's verdict: already given unless the route admits beside its preparation. */
+  admission: Admission;
   event: HttpEvent;
 }
 
@@ -90,18 +92,24 @@ export function buildRouteHandler(
     errorMapping(),
     principal(route.auth, plugins.authenticate),
     validate(route),
-    ...(plugins.rateLimiter ? [rateLimit(plugins.rateLimiter)] : []),
+    ...(plugins.rateLimiter ? [rateLimit(plugins.rateLimiter, route.admitsBeside === true)] : []),
   ];
   const pipeline = middy<HttpEvent, HttpResult, Error, Context>().handler(async (event) => {
     const state = stateOf({ event });
-    const run = () =>
-      handle({
+    const admission = state.admission ?? ADMITTED;
+    const run = async () => {
+      const result = await handle({
         principal: state.principal!,
         params: state.params as undefined,
         query: state.query as undefined,
         body: state.body as undefined,
+        admission,
         event,
       });
+      // A use case that wrote without the verdict would let a caller over the limit through: fail loudly.
+      if (!admission.checked) throw new Error(`${route.handler}: the use case returned without awaiting the rate limit's admission`);
+      return result;
+    };
     try {
       // A read's quota is counted beside the use case, after validation (a 400 still wins over a 429).
       return await (plugins.readLimiter ? readLimitedHandler(plugins.readLimiter, state.principal!, run) : run());

@@ -1,6 +1,6 @@
 /** channel_metadata in Scylla: the channel as reads need it, without PostgreSQL. */
 import cassandra from 'cassandra-driver';
-import { read, write } from '../scylla/execute.js';
+import { read, write, type Statement } from '../scylla/execute.js';
 import { toLong, writeTimestampOf } from '../scylla/values.js';
 import type { ChannelRecord } from './model.js';
 
@@ -75,11 +75,12 @@ export async function deleteChannelMetadata(channelId: string): Promise<void> {
 
 /**
  * Moves last_message_id forward without reading it: the write carries the message's own time as its
- * timestamp, so an older message (Telegram history, a slow writer) never replaces a newer one.
+ * timestamp, so an older message (Telegram history, a slow writer) never replaces a newer one. A statement,
+ * so the message write carries it in its own batch (no round trip of its own).
  */
-export async function advanceLastMessageId(channelId: string, messageId: bigint): Promise<void> {
-  await write(
-    'UPDATE channel_metadata USING TIMESTAMP ? SET last_message_id = ? WHERE channel_id = ?',
-    [writeTimestampOf(messageId), toLong(messageId), channelId],
-  );
+export function lastMessageIdStatement(channelId: string, messageId: bigint): Statement {
+  return {
+    query: 'UPDATE channel_metadata USING TIMESTAMP ? SET last_message_id = ? WHERE channel_id = ?',
+    params: [writeTimestampOf(messageId), toLong(messageId), channelId],
+  };
 }

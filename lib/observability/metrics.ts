@@ -24,6 +24,7 @@ export const METRIC = {
   storeUnavailable: 'StoreUnavailable',
   searchIndexQueued: 'SearchIndexQueued',
   workerLeaseReclaimed: 'WorkerLeaseReclaimed',
+  workerIdsExhausted: 'WorkerIdsExhausted',
   rateLimitFailOpen: 'RateLimitFailOpen',
   reconcilerFailed: 'ReconcilerFailed',
   searchBacklogDepth: 'SearchBacklogDepth',

@@ -7,7 +7,7 @@ import type { Principal } from '../auth/principal.js';
 import { authorizeChannel } from '../channels/access.js';
 import { recordChannelActivity } from '../channels/activity.js';
 import { membersAmong } from '../channels/members-among.js';
-import { advanceLastMessageId } from '../channels/metadata-store.js';
+import { lastMessageIdStatement } from '../channels/metadata-store.js';
 import { EVERYONE } from '../changes/model.js';
 import { ForbiddenError, InvalidRequestError, NotFoundError } from '../errors.js';
 import { nextMessageId } from '../ids/worker-lease.js';
@@ -55,25 +55,28 @@ export async function ensureReplyLinked(message: Pick<MessageRecord, 'channelId'
 }
 
 /**
- * Stores a message and everything that follows from it (bucket index, last message, search index) at once: a
- * create costs one round trip, not four; then, only once the message row is written, its mention rows and its
+ * Stores a message and everything that follows from it at once: the message row, its bucket index entry, the
+ * channel's last_message_id and its `message.created` change are one logged batch (a crash loses all or none),
+ * beside the search index and the channel's activity in PostgreSQL; then, only once the message row is written, its mention rows and its
  * link into its parent's thread, because both are counted without reading the message row (a mention count,
  * a reply count): a counted mention or reply always exists. If the message write fails, the caller gets the
  * error; a last_message_id or index entry left pointing at it is harmless (reads go to the message row) and
- * the client's retry writes the same row. Telegram ingestion stores its messages through here too. The
- * message row and its `message.created` change are one logged batch: a crash loses both or neither.
+ * the client's retry writes the same row. Telegram ingestion stores its messages through here too.
  */
 export async function persistMessage(message: MessageRecord, writeTimestampMicros?: number): Promise<void> {
   await Promise.all([
     commitWithChange(
       { channelId: message.channelId, type: 'message.created', audience: EVERYONE, body: { message: toMessageView(message) } },
-      (change, deadlineMs) => insertMessage(message, writeTimestampMicros, { statements: [change], options: { readTimeout: deadlineMs } }),
+      (change, deadlineMs) =>
+        insertMessage(message, writeTimestampMicros, {
+          statements: [change, lastMessageIdStatement(message.channelId, message.id)],
+          options: { readTimeout: deadlineMs },
+        }),
       // An app message's id was minted moments ago and is unique: as the change's id too, a retry completing the
       // same write (nonce) writes the same change row instead of a second one. A Telegram id is Telegram's
       // time, and an old id would land behind followers: those get a fresh one.
       message.source === 'app' && isFreshId(message.id) ? message.id : undefined,
     ),
-    advanceLastMessageId(message.channelId, message.id),
     reindex(message),
     recordChannelActivity(message.channelId, message.id),
   ]);
@@ -124,24 +127,53 @@ export async function viewsOf(channelId: string, messages: readonly MessageRecor
   return messages.map((message) => toMessageView(message, counts.get(message.id) ?? 0));
 }
 
+/**
+ * What must pass before a create writes anything, all started at once (one round trip deep, not four): the
+ * channel access check, the write rate limit's verdict, the new id, and the checks the input asks for (the
+ * template, the reply target, the mentioned members). When several fail, the caller learns the most basic
+ * first: no access (403/404) before over the limit (429) before a bad reference (400), so the answer never
+ * depends on which store answered first and a non-member learns nothing about the channel's messages.
+ */
+async function prepareCreate(
+  principal: Principal,
+  channelId: string,
+  input: CreateMessageInput,
+  admitted: () => Promise<void>,
+): Promise<{ id: bigint; content: string }> {
+  const replyToId = input.replyToId ?? null;
+  const [access, admission, id, content, replyTarget, mentioned] = await Promise.allSettled([
+    authorizeChannel(principal, channelId),
+    admitted(),
+    nextMessageId(),
+    input.content ?? renderTemplate(principal, channelId, input.template!.id, input.template!.variables),
+    checkReplyTarget(channelId, replyToId),
+    checkMentions(channelId, unique(input.mentions)),
+  ]);
+  for (const outcome of [access, admission, id, content, replyTarget, mentioned]) {
+    if (outcome.status === 'rejected') throw outcome.reason;
+  }
+  return { id: (id as PromiseFulfilledResult<bigint>).value, content: (content as PromiseFulfilledResult<string>).value };
+}
+
+/**
+ * Creates a message. `admitted` is the write rate limit's verdict (the request pipeline's admission): awaited
+ * beside the preparation, before anything is written.
+ */
 export async function createMessage(
   principal: Principal,
   channelId: string,
   input: CreateMessageInput,
+  admitted: () => Promise<void>,
 ): Promise<CreateMessageResult> {
-  await authorizeChannel(principal, channelId);
   if (input.authorId && input.authorId !== principal.userId && !principal.isService) {
+    // Decided from the token alone; the channel check still comes first for a non-member.
+    await authorizeChannel(principal, channelId);
     throw new ForbiddenError('Only a service principal may set author_id');
   }
   const authorId = input.authorId ?? principal.userId;
   const replyToId = input.replyToId ?? null;
   const mentions = unique(input.mentions);
-  const [content] = await Promise.all([
-    input.content ?? renderTemplate(principal, channelId, input.template!.id, input.template!.variables),
-    checkReplyTarget(channelId, replyToId),
-    checkMentions(channelId, mentions),
-  ]);
-  const id = await nextMessageId();
+  const { id, content } = await prepareCreate(principal, channelId, input, admitted);
   let message: MessageRecord = {
     channelId,
     id,

@@ -130,7 +130,10 @@ describe('order of the pipeline', () => {
   it('validates before the rate limit: a malformed write spends no quota, and 400 wins over 429', async () => {
     const limited: string[] = [];
     let overLimit = false;
-    const handler = buildRouteHandler(route, async ({ body }) => json(201, body), {
+    const handler = buildRouteHandler(route, async ({ body, admission }) => {
+      await admission.check();
+      return json(201, body);
+    }, {
       rateLimiter: async (principal) => {
         limited.push(principal.userId);
         if (overLimit) throw new RateLimitedError(7);
@@ -183,6 +186,39 @@ describe('order of the pipeline', () => {
     known = true;
     expect((await handler(eventFor(read, { channel_id: USER }), context)).statusCode).toBe(429);
     expect(events).toEqual([]);
+  });
+
+  it('runs a write\'s rate limit beside the use case\'s preparation on a route that admits beside it, and nothing is written when refused', async () => {
+    expect(route.admitsBeside).toBe(true);
+    const events: string[] = [];
+    let over = false;
+    const handler = buildRouteHandler(route, async ({ admission }) => {
+      events.push('preparation started');
+      await Promise.all([admission.check(), new Promise((resolve) => setTimeout(resolve, 5))]);
+      events.push('written');
+      return json(201, {});
+    }, {
+      rateLimiter: async () => {
+        events.push('count started');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        events.push('count answered');
+        if (over) throw new RateLimitedError(4);
+      },
+    });
+    expect((await handler(eventFor(route, params, { content: 'hello' }), context)).statusCode).toBe(201);
+    // The preparation starts before the count answers; the write waits for it.
+    expect(events).toEqual(['count started', 'preparation started', 'count answered', 'written']);
+    events.length = 0;
+    over = true;
+    const refused = await handler(eventFor(route, params, { content: 'hello' }), context);
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers).toMatchObject({ 'Retry-After': '4' });
+    expect(events).not.toContain('written');
+  });
+
+  it('a use case that returns without awaiting the admission is a server error, never a write past the limit', async () => {
+    const handler = buildRouteHandler(route, async () => json(201, {}), { rateLimiter: async () => undefined });
+    expect((await handler(eventFor(route, params, { content: 'hello' }), context)).statusCode).toBe(500);
   });
 
   it('authenticates before validating: a bad token with a bad body is a 401', async () => {

@@ -11,7 +11,7 @@
  * the use case runs (no Redis call, no store work).
  */
 import type { Principal } from '#lib/auth/principal.js';
-import { stateOf, type PipelineMiddleware } from './types.js';
+import { stateOf, type Admission, type PipelineMiddleware } from './types.js';
 
 export type WriteRateLimiter = (principal: Principal) => Promise<void>;
 
@@ -22,12 +22,39 @@ export interface ReadRateLimiter {
   count(principal: Principal): Promise<void>;
 }
 
-export function rateLimit(limiter: WriteRateLimiter): PipelineMiddleware {
+/**
+ * Counts a write. Before the handler by default; for a route that admits beside its preparation, the count is
+ * started here and its verdict handed to the use case (RequestState.admission), which awaits it before its
+ * first state change: a refused write still changes nothing, and the Redis round trip overlaps the access
+ * check and the id instead of preceding them.
+ */
+export function rateLimit(limiter: WriteRateLimiter, beside = false): PipelineMiddleware {
   return {
     before: async (request) => {
-      await limiter(stateOf(request).principal!);
+      const state = stateOf(request);
+      if (!beside) {
+        await limiter(state.principal!);
+        return;
+      }
+      state.admission = startAdmission(limiter(state.principal!));
     },
   };
+}
+
+function startAdmission(count: Promise<void>): Admission {
+  const verdict = count.then(
+    () => undefined,
+    (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+  );
+  const admission = {
+    checked: false,
+    async check(): Promise<void> {
+      admission.checked = true;
+      const refusal = await verdict;
+      if (refusal) throw refusal;
+    },
+  };
+  return admission;
 }
 
 /** Runs `handle` with the read counted beside it; throws the 429 instead of returning when over. */

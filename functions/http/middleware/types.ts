@@ -14,7 +14,23 @@ export interface RequestState {
   params?: unknown;
   query?: unknown;
   body?: unknown;
+  /** A write's rate-limit verdict, when the route admits beside its preparation (see Route.admitsBeside). */
+  admission?: Admission;
 }
+
+/**
+ * The write rate limit's verdict, started after validation and awaited by the use case before it changes
+ * anything. `check` resolves when the caller may write and rejects with the 429 otherwise; a verdict never
+ * awaited cannot become an unhandled rejection.
+ */
+export interface Admission {
+  check(): Promise<void>;
+  /** Whether the use case awaited the verdict (a write route that returns without it is a bug). */
+  readonly checked: boolean;
+}
+
+/** The verdict of a write already admitted (the limit ran before the handler, or the route has none). */
+export const ADMITTED: Admission = { check: () => Promise.resolve(), checked: true };
 
 /*
  * Middy hands the handler only (event, context); the state travels keyed by the event object, which is
