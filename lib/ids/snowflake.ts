@@ -8,12 +8,18 @@ export const WORKER_BITS = 10n;
 export const SEQUENCE_BITS = 12n;
 export const MAX_WORKER_ID = (1 << Number(WORKER_BITS)) - 1;
 /**
- * Reserved for ids derived from Telegram messages (see telegram/ids.ts); never leased, so an id minted by a
- * container can never equal one derived from Telegram.
+ * Never leased: ids derived from Telegram messages by an earlier encoding (see telegram/ids.ts) hold this
+ * worker id, so an id minted by a container can never equal one of them.
  */
 export const TELEGRAM_WORKER_ID = MAX_WORKER_ID;
 export const LEASABLE_WORKER_IDS = MAX_WORKER_ID;
 export const MAX_SEQUENCE = (1 << Number(SEQUENCE_BITS)) - 1;
+/**
+ * A generator mints sequences 0..1023 in a millisecond, then moves to the next one (a container mints a few
+ * ids per request, far below 1,024 per ms): the higher sequences of every worker id are where ids derived from
+ * Telegram messages go (telegram/ids.ts, TELEGRAM_FIRST_SEQUENCE), so the two never collide.
+ */
+export const MINTED_SEQUENCES = 1024;
 /**
  * The layout has 42 time bits, but ids are stored as CQL `bigint` (signed 64-bit), so the top bit must stay
  * clear: times up to 2^41 - 1 ms after the epoch (September 2093) are accepted, later ones refused.
@@ -77,7 +83,7 @@ export const systemClock: Clock = {
 
 /**
  * Mints ids for one worker id. Never repeats and never goes backwards: a clock that steps back is waited
- * out, and after 4096 ids in one millisecond the generator moves to the next millisecond.
+ * out, and after MINTED_SEQUENCES (1,024) ids in one millisecond the generator moves to the next millisecond.
  */
 export class SnowflakeGenerator {
   private lastMs = -1;
@@ -97,7 +103,7 @@ export class SnowflakeGenerator {
     }
     if (now === this.lastMs) {
       this.sequence += 1;
-      if (this.sequence > MAX_SEQUENCE) {
+      if (this.sequence >= MINTED_SEQUENCES) {
         while (now <= this.lastMs) {
           await this.clock.sleep(1);
           now = this.clock.now();

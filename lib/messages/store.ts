@@ -33,6 +33,11 @@ export const STATEMENTS = {
   edit: 'UPDATE messages SET content = ?, edited_at = ?, mentions = ?, attachments = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?',
   editAt:
     'UPDATE messages USING TIMESTAMP ? SET content = ?, edited_at = ?, mentions = ?, attachments = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?',
+  // Clearing the mentions: cassandra-driver encodes a bound empty array as null, a tombstone cell; the literal
+  // [] is a value (test/integration/tombstones.test.ts measures both).
+  editClearingMentions: 'UPDATE messages SET content = ?, edited_at = ?, mentions = [], attachments = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?',
+  editAtClearingMentions:
+    'UPDATE messages USING TIMESTAMP ? SET content = ?, edited_at = ?, mentions = [], attachments = ? WHERE channel_id = ? AND bucket = ? AND message_id = ?',
   // Deleting writes two plain cells instead of a row tombstone: see the README's note on deletes under TWCS.
   // The attachment metadata (URLs) and mentions go too: plain cells, like the content.
   softDelete: "UPDATE messages SET deleted = true, content = '', mentions = [], attachments = '[]' WHERE channel_id = ? AND bucket = ? AND message_id = ?",
@@ -156,10 +161,11 @@ export async function updateContent(
   writeTimestampMicros?: number,
   along: WriteAlong = {},
 ): Promise<void> {
+  const clearing = change.mentions !== undefined && change.mentions.length === 0;
   const values = [
     change.content,
     change.editedAt,
-    change.mentions === undefined ? unset : change.mentions,
+    ...(clearing ? [] : [change.mentions === undefined ? unset : change.mentions]),
     change.attachments === undefined ? unset : attachmentsToJson(change.attachments),
     channelId,
     bucketOf(id),
@@ -167,8 +173,8 @@ export async function updateContent(
   ];
   const statement =
     writeTimestampMicros === undefined
-      ? { query: STATEMENTS.edit, params: values }
-      : { query: STATEMENTS.editAt, params: [Long.fromNumber(writeTimestampMicros), ...values] };
+      ? { query: clearing ? STATEMENTS.editClearingMentions : STATEMENTS.edit, params: values }
+      : { query: clearing ? STATEMENTS.editAtClearingMentions : STATEMENTS.editAt, params: [Long.fromNumber(writeTimestampMicros), ...values] };
   await writeAtomically([statement, ...(along.statements ?? [])], along.options);
 }
 

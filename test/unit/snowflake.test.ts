@@ -101,16 +101,16 @@ describe('Snowflake ids', () => {
     );
   });
 
-  it('spills into the next millisecond after 4096 ids in one millisecond', async () => {
+  it('spills into the next millisecond after 1024 ids in one millisecond', async () => {
     let now = EPOCH_MS + 5_000;
     const clock: Clock = { now: () => now, sleep: async (ms) => void (now += ms) };
     const generator = new SnowflakeGenerator(async () => 1, clock);
     const ids: bigint[] = [];
-    for (let i = 0; i < 4097; i++) ids.push(await generator.next());
-    expect(new Set(ids).size).toBe(4097);
-    expect(snowflakeSequence(ids[4095]!)).toBe(4095);
-    expect(snowflakeTime(ids[4095]!)).toBe(EPOCH_MS + 5_000);
-    expect(snowflakeTime(ids[4096]!)).toBe(EPOCH_MS + 5_001);
-    expect(snowflakeSequence(ids[4096]!)).toBe(0);
+    for (let i = 0; i < 1025; i++) ids.push(await generator.next());
+    expect(new Set(ids).size).toBe(1025);
+    expect(snowflakeSequence(ids[1023]!)).toBe(1023);
+    expect(snowflakeTime(ids[1023]!)).toBe(EPOCH_MS + 5_000);
+    expect(snowflakeTime(ids[1024]!)).toBe(EPOCH_MS + 5_001);
+    expect(snowflakeSequence(ids[1024]!)).toBe(0);
   });
 });
