@@ -4,7 +4,7 @@ import { getRedis } from '../redis/client.js';
 import { getScylla } from '../scylla/client.js';
 
 export async function probeScylla(): Promise<void> {
-  await (await getScylla()).execute('SELECT release_version FROM system.local', [], { prepare: true });
+  await (await getScylla()).execute('SELECT release_version FROM system.local', [], { prepare: true, isIdempotent: true });
 }
 
 export async function probePostgres(): Promise<void> {
