@@ -1,6 +1,6 @@
 /**
- * Per-user rate limits, writes and reads each with their own quota: a fixed window counted in Redis with one
- * pipelined round trip (INCR + EXPIRE NX). Service principals are exempt. A user found over a limit is
+ * Per-user rate limits, writes (WriteRateLimit) and reads (ReadRateLimit) each with their own quota: a fixed
+ * window counted in Redis with one pipelined round trip (INCRBY + EXPIRE NX, lib/redis/rest-pipeline.ts). Service principals are exempt. A user found over a limit is
  * remembered in the warm container until the window ends, sparing Redis a call per rejected request. If
  * Redis cannot answer in time the request is let through and counted (`RateLimitFailOpen` for writes,
  * `ReadRateLimitFailOpen` for reads): an outage of the ephemeral store must not stop messages, but it must be
@@ -16,31 +16,31 @@ import type { Principal } from './auth/principal.js';
 import { getConfig } from './config.js';
 import { RateLimitedError } from './errors.js';
 import { log } from './log.js';
-import { countMetric, METRIC, type MetricName } from './observability/metrics.js';
-import { getRedis } from './redis/client.js';
+import { countMetric, METRIC } from './observability/metrics.js';
+import { redisPipeline } from './redis/rest-pipeline.js';
 
 /** The one Redis call a limit check needs: add to the window's counter, start its expiry once; the new total. */
 export type WindowCounter = (key: string, expireSeconds: number, by?: number) => Promise<number>;
 
+/** Through the light REST call, not the full @upstash/redis client: this is all the limits ask of Redis. */
 const countInRedis: WindowCounter = async (key, expireSeconds, by = 1) => {
-  const redis = await getRedis();
-  const [count] = await redis.pipeline().incrby(key, by).expire(key, expireSeconds, 'NX').exec<[number, number]>();
+  const [count] = await redisPipeline([
+    ['INCRBY', key, by],
+    ['EXPIRE', key, expireSeconds, 'NX'],
+  ]);
+  if (typeof count !== 'number') throw new Error(`INCRBY answered ${JSON.stringify(count)}, not a number`);
   return count;
 };
 
 const MAX_REMEMBERED_USERS = 10_000;
 
-type Kind = 'writes' | 'reads';
-const FAIL_OPEN: Record<Kind, MetricName> = { writes: METRIC.rateLimitFailOpen, reads: METRIC.readRateLimitFailOpen };
-
-/** One quota (writes or reads) of every user, counted per fixed window. */
-export class UserRateLimit {
+/** Every user's write quota, counted in Redis per fixed window before the write runs. */
+export class WriteRateLimit {
   private readonly blockedUntil = new Map<string, number>();
 
   constructor(
-    private readonly kind: Kind,
     private readonly counter: WindowCounter = countInRedis,
-    private readonly settings: () => { writes: number; reads: number; windowSeconds: number } = () => getConfig().rateLimit,
+    private readonly settings: () => { writes: number; windowSeconds: number } = () => getConfig().rateLimit,
   ) {}
 
   private window(now: number) {
@@ -63,16 +63,15 @@ export class UserRateLimit {
     if (known) throw known;
     const settings = this.settings();
     const { index, windowEnd, retryAfter } = this.window(Date.now());
-    const key = `ratelimit:${this.kind}:${principal.userId}:${index}`;
     let count: number;
     try {
-      count = await this.counter(key, settings.windowSeconds * 2);
+      count = await this.counter(`ratelimit:writes:${principal.userId}:${index}`, settings.windowSeconds * 2);
     } catch (error) {
-      log().warn(`rate limiter unavailable; letting the ${this.kind === 'writes' ? 'write' : 'read'} through`, { error: (error as Error).message });
-      countMetric(FAIL_OPEN[this.kind]);
+      log().warn('rate limiter unavailable; letting the write through', { error: (error as Error).message });
+      countMetric(METRIC.rateLimitFailOpen);
       return;
     }
-    if (count > settings[this.kind]) {
+    if (count > settings.writes) {
       if (this.blockedUntil.size > MAX_REMEMBERED_USERS) this.blockedUntil.clear();
       this.blockedUntil.set(principal.userId, windowEnd);
       throw new RateLimitedError(retryAfter());
@@ -151,14 +150,14 @@ export class ReadRateLimit {
       // Not told: added back, so the next sync carries it.
       tally.pending += by;
       log().warn('rate limiter unavailable; letting the read through', { error: (error as Error).message });
-      countMetric(FAIL_OPEN.reads);
+      countMetric(METRIC.readRateLimitFailOpen);
       return;
     }
     if (tally.known > reads) throw over();
   }
 }
 
-const writeLimit = new UserRateLimit('writes');
+const writeLimit = new WriteRateLimit();
 const readLimit = new ReadRateLimit();
 
 /** The container's write limit, as the write routes' pipeline applies it (before the use case). */

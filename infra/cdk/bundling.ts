@@ -1,9 +1,11 @@
 /**
- * The esbuild settings every Lambda is bundled with, in one place: CDK's NodejsFunction uses them for
- * deployment and the benchmark uses them to measure exactly what deploys.
+ * The esbuild settings every Lambda is bundled with, in one place: the deployment's assets are built with them
+ * (infra/build/build-function.ts, run by infra/cdk/operation-function.ts) and the benchmark uses them to
+ * measure exactly what deploys.
  */
-import { join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import type { BuildOptions } from 'esbuild';
+import { leanBundlePlugins } from '../build/lean-bundle.js';
 
 export const projectRoot = join(import.meta.dirname, '..', '..');
 
@@ -25,11 +27,21 @@ export function buildDefines(tracing: boolean): Record<string, string> {
   return { __TRACER_BUNDLED__: String(tracing) };
 }
 
-/** The same settings as esbuild API options, for builds outside CDK. */
+/**
+ * The same settings as esbuild API options. `outfile` names the entry bundle (index.mjs); code reached only
+ * through a dynamic import (the Powertools Tracer and X-Ray SDK, loaded on the first request when tracing is
+ * on) goes to chunks/ beside it, so a cold start neither reads nor parses it before it is needed. Source maps
+ * are written beside every file (see README, "Source maps").
+ */
 export function esbuildOptions(entry: string, outfile: string, tracing = true): BuildOptions {
+  const extension = extname(outfile);
   return {
     entryPoints: [entry],
-    outfile,
+    outdir: dirname(outfile),
+    entryNames: basename(outfile, extension),
+    chunkNames: 'chunks/[name]-[hash]',
+    outExtension: { '.js': extension },
+    splitting: true,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -41,6 +53,7 @@ export function esbuildOptions(entry: string, outfile: string, tracing = true): 
     alias: ALIASES,
     define: buildDefines(tracing),
     banner: { js: ESM_REQUIRE_BANNER },
+    plugins: leanBundlePlugins(),
     logLevel: 'silent',
   };
 }

@@ -1,9 +1,11 @@
 /**
  * The purge queue (SQS): a deleted channel's purge request, `{"channel_id": "<uuid>"}`. The SQS client is
- * created once per container, on first use (only the delete route sends).
+ * imported and created once per container, on first use: only the delete route and the purge send, while the
+ * module is in more bundles, and importing the SDK costs a cold start tens of ms of CPU.
  */
-import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 
+let sdk: Promise<typeof import('@aws-sdk/client-sqs')> | undefined;
 let client: SQSClient | undefined;
 
 export interface PurgeRequest {
@@ -15,6 +17,8 @@ export interface PurgeRequest {
  * purge starts after writes in flight have landed); a continuation or a reconciler re-request passes 0.
  */
 export async function sendPurgeRequest(queueUrl: string, channelId: string, delaySeconds?: number): Promise<void> {
+  sdk ??= import('@aws-sdk/client-sqs');
+  const { SQSClient, SendMessageCommand } = await sdk;
   client ??= new SQSClient({});
   const body: PurgeRequest = { channel_id: channelId };
   await client.send(

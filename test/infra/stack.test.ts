@@ -84,7 +84,8 @@ describe('MessagesStack', () => {
       expect(properties.Architectures).toEqual(['arm64']);
       expect(properties.MemorySize).toBe(route.memoryMb);
       expect(properties.Timeout).toBe(route.timeoutSeconds);
-      expect(properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      // Source maps ship beside each bundle, without the flag: it cost 14–43 ms of CPU per cold start.
+      expect(properties.Environment.Variables.NODE_OPTIONS).toBeUndefined();
       expect(Boolean(properties.VpcConfig), route.handler).toBe(route.stores.includes('scylla') || route.stores.includes('postgres'));
     }
   });
