@@ -258,6 +258,21 @@ export const fanOutFunction: BackgroundFunction & { concurrency: number } = {
   concurrency: 32,
 };
 
+/**
+ * The search indexer: an EventBridge rule on the changes bus invokes it with each message change (`changeTypes`,
+ * one change per invocation); it applies the message's current state to the PostgreSQL search index and moves
+ * the channel's last activity for a new message. At most once, like the fan-out: the reconciler's sweep of the
+ * search outbox applies whatever it missed.
+ */
+export const indexMessagesFunction: BackgroundFunction & { changeTypes: string[] } = {
+  handler: 'index-messages',
+  stores: ['scylla', 'postgres'],
+  secrets: [],
+  memoryMb: 256,
+  timeoutSeconds: 10,
+  changeTypes: ['message.created', 'message.updated', 'message.deleted'],
+};
+
 /** Compiles `/channels/{channel_id}` to a matcher returning the path parameters. */
 export function matchRoute(method: string, path: string): { route: Route; params: Record<string, string> } | undefined {
   for (const route of routes as Route[]) {

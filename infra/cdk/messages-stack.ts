@@ -25,6 +25,7 @@ import type { Construct } from 'constructs';
 import {
   changeRecorders,
   fanOutFunction,
+  indexMessagesFunction,
   migrateFunction,
   purgeChannelFunction,
   reconcileFunction,
@@ -37,7 +38,7 @@ import {
   type Route,
 } from '../../functions/routes.js';
 import { FunctionRoles, roleKey, type SharedGrant } from './function-roles.js';
-import { buildRealtimePush, type RealtimePush } from './push.js';
+import { buildRealtimePush, CHANGE_EVENT_SOURCE, INDEX_DELIVERY, type RealtimePush } from './push.js';
 import { OperationFunction, projectRoot, SERVICE_NAME, type StoreWiring, type Telemetry } from './operation-function.js';
 import { Observability, pascal } from './observability.js';
 import { DEFAULT_METRICS_NAMESPACE, type DeploySettings } from './settings.js';
@@ -77,6 +78,8 @@ export class MessagesStack extends Stack {
   /** Every change the `changeRecorders` record is put here (source `messages`); a rule sends it to the fan-out. */
   readonly changesBus: events.EventBus;
   readonly push: RealtimePush;
+  /** The search indexer the changes bus invokes with every message change. */
+  readonly indexMessages: OperationFunction;
   /** Aurora PostgreSQL Serverless v2, when no existing database was given. */
   readonly database?: rds.DatabaseCluster;
 
@@ -354,7 +357,7 @@ export class MessagesStack extends Stack {
     if (publishers.has(reconcileFunction.handler)) publishes(reconcile);
     this.functions.set('reconcile', reconcile);
     new events.Rule(this, 'ReconcileSchedule', {
-      description: 'Reconciles Telegram sync state, drains the search backlog, repairs reaction counters',
+      description: 'Reconciles Telegram sync state, sweeps the search outbox, repairs reaction counters',
       schedule: events.Schedule.rate(Duration.minutes(reconcileFunction.scheduleMinutes)),
       targets: [new targets.LambdaFunction(reconcile.function, { retryAttempts: 0, deadLetterQueue: reconcileDeadLetters })],
     });
@@ -414,6 +417,35 @@ export class MessagesStack extends Stack {
     this.functions.set(wsAuthorizerFunction.handler, this.push.authorizer);
     this.functions.set(wsRoutesFunction.handler, this.push.routes);
     this.functions.set(fanOutFunction.handler, this.push.fanOut);
+
+    // The search indexer: the bus's other consumer, for message changes only. At most once, like the fan-out;
+    // the reconciler's sweep of the search outbox applies whatever it missed, so nothing waits on it.
+    const indexDeadLetters = this.addDeadLetterQueue(
+      'IndexMessagesDeadLetterQueue',
+      'message changes the search indexer never applied (the reconciler sweep applies them from the search outbox; many here means the indexer fails)',
+    );
+    this.indexMessages = new OperationFunction(this, 'IndexMessages', {
+      ...indexMessagesFunction,
+      wiring,
+      telemetry,
+      logRetention,
+      deadLetterQueue: indexDeadLetters,
+      retryAttempts: INDEX_DELIVERY.functionRetryAttempts,
+      maxEventAge: INDEX_DELIVERY.maxEventAge,
+    });
+    new events.Rule(this, 'MessageChangesToIndexer', {
+      description: 'Every message change, to the search indexer',
+      eventBus: this.changesBus,
+      eventPattern: { source: [CHANGE_EVENT_SOURCE], detailType: indexMessagesFunction.changeTypes },
+      targets: [
+        new targets.LambdaFunction(this.indexMessages.function, {
+          retryAttempts: INDEX_DELIVERY.targetRetryAttempts,
+          maxEventAge: INDEX_DELIVERY.maxEventAge,
+          deadLetterQueue: indexDeadLetters,
+        }),
+      ],
+    });
+    this.functions.set(indexMessagesFunction.handler, this.indexMessages);
     // Every recorder named in the route table publishes: a name this stack did not deploy is a mistake.
     const unwired = changeRecorders.filter((handler) => !this.functions.has(handler));
     if (unwired.length > 0) throw new Error(`changeRecorders names functions this stack does not deploy: ${unwired.join(', ')}`);

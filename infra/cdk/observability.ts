@@ -14,10 +14,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { changeRecorders, fanOutFunction, purgeChannelFunction } from '../../functions/routes.js';
+import { changeRecorders, fanOutFunction, indexMessagesFunction, purgeChannelFunction } from '../../functions/routes.js';
 import { rateLimitOf, storesOf, type Route } from '../../functions/routes.js';
 import type { OperationFunction } from './operation-function.js';
 import { METRIC } from '../../lib/observability/metrics.js';
+import { SWEEP_GRACE_MS } from '../../lib/use-cases/reconciler/search-sweep.js';
 
 const PERIOD = Duration.minutes(5);
 /** The `route` dimension of what the reconciler emits. */
@@ -27,6 +28,13 @@ export const RECONCILE_ROUTE = 'reconcile';
 export const PURGE_ROUTE = purgeChannelFunction.handler;
 /** The `route` dimension of what the WebSocket fan-out emits. */
 export const FAN_OUT_ROUTE = fanOutFunction.handler;
+/** The `route` dimension of what the search indexer emits. */
+export const INDEX_ROUTE = indexMessagesFunction.handler;
+/**
+ * The search sweep's lag that alarms: normally it stays under the grace plus one reconciler schedule (~7 min);
+ * past 15 minutes for two periods, messages the indexer missed are not being made searchable.
+ */
+export const SEARCH_SWEEP_LAG_ALARM_SECONDS = 900;
 /** CloudWatch alarms on metric math take at most 10 metrics: one Throttles alarm per this many functions. */
 export const THROTTLE_ALARM_GROUP = 10;
 
@@ -201,11 +209,23 @@ export class Observability {
       description: 'Search-index backlog entries have waited for 15 minutes: messages are stored but not searchable',
     });
 
+    // The search outbox's sweep is how far behind now: every message the indexer missed older than that is
+    // not searchable. Normally under SWEEP_GRACE_MS plus one schedule; PostgreSQL down, or a sweep that cannot
+    // keep up, lets it grow.
+    this.alarm('SearchSweepBehind', {
+      metric: emitted(METRIC.searchSweepLag, RECONCILE_ROUTE, 'Maximum'),
+      threshold: SEARCH_SWEEP_LAG_ALARM_SECONDS,
+      comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      description: `The search-outbox sweep is more than ${SEARCH_SWEEP_LAG_ALARM_SECONDS} s behind (normally under ${SWEEP_GRACE_MS / 1000} s plus one reconciler schedule): messages the indexer missed are not searchable`,
+    });
+
     // A search-index job that can never succeed (PostgreSQL refused its data) is set aside in
-    // search_index_dead_letters instead of blocking the backlog: each one is a message that is stored but
-    // will never be searchable until someone looks, so one is enough to notify. The routes that index
-    // (message writes, the webhook, the reconciler's drain) are summed in one metric-math alarm.
-    const indexingRoutes = ['create-message', 'edit-message', 'delete-message', 'bulk-delete-messages', 'telegram-webhook', RECONCILE_ROUTE];
+    // search_index_dead_letters instead of being retried forever: each one is a message that is stored but
+    // will never be searchable until someone looks, so one is enough to notify. The functions that index (the
+    // indexer on the changes bus, the reconciler's sweep and old-backlog drain) are summed in one metric-math
+    // alarm.
+    const indexingRoutes = [INDEX_ROUTE, RECONCILE_ROUTE];
     const deadLetterMetrics = Object.fromEntries(indexingRoutes.map((route, index) => [`d${index}`, emitted(METRIC.searchBacklogDeadLettered, route, 'Sum')]));
     this.alarm('SearchIndexDeadLettered', {
       metric: new cloudwatch.MathExpression({ expression: `SUM([${Object.keys(deadLetterMetrics).join(', ')}])`, usingMetrics: deadLetterMetrics, period: PERIOD, label: 'search jobs set aside' }),
@@ -226,9 +246,12 @@ export class Observability {
     // a metric-math alarm sums at most 10 metrics, so the routes are summed in groups.
     const recordingRoutes = changeRecorders;
     // ChangeLost: a change neither the feed nor the PostgreSQL outbox took (both stores failing at once).
+    // WorkerIdsExhausted: every route that records a change mints ids; one refusal means the live minting
+    // containers reached the 1,023 worker ids (README, "Ids"): lower their reserved/maximum concurrency.
     const changeAlarms = [
-      { metric: METRIC.changeLateWrite, name: 'ChangeLateWrite', label: 'changes acknowledged late', what: "was acknowledged after the changes feed's write deadline: a follower may have missed it; raise CHANGES_WRITE_DEADLINE_MS or find the slow writes" },
-      { metric: METRIC.changeLost, name: 'ChangeLost', label: 'changes lost', what: 'reached neither the changes feed nor the outbox: followers miss it until they reload' },
+      { metric: METRIC.changeLateWrite, name: 'ChangeLateWrite', label: 'changes acknowledged late', what: "A change was acknowledged after the changes feed's write deadline: a follower may have missed it; raise CHANGES_WRITE_DEADLINE_MS or find the slow writes" },
+      { metric: METRIC.changeLost, name: 'ChangeLost', label: 'changes lost', what: 'A change reached neither the changes feed nor the outbox: followers miss it until they reload' },
+      { metric: METRIC.workerIdsExhausted, name: 'WorkerIdsExhausted', label: 'writes refused: no worker id', what: 'A write was refused with 503 because all 1,023 Snowflake worker ids are held: too many live containers mint ids' },
     ];
     for (const { metric, name, label, what } of changeAlarms) {
       for (let start = 0, group = 1; start < recordingRoutes.length; start += 10, group++) {
@@ -237,7 +260,7 @@ export class Observability {
         this.alarm(`${name}${group}`, {
           metric: new cloudwatch.MathExpression({ expression: `SUM([${Object.keys(summed).join(', ')}])`, usingMetrics: summed, period: PERIOD, label }),
           threshold: 1,
-          description: `A change ${what} (routes ${some.join(', ')})`,
+          description: `${what} (routes ${some.join(', ')})`,
         });
       }
     }
@@ -302,11 +325,16 @@ export class Observability {
       graph('StoreUnavailable by route', stored.map((route) => emitted(METRIC.storeUnavailable, route.handler, 'Sum', route.handler)), 24),
     );
     this.dashboard.addWidgets(
-      graph('Degraded: SearchIndexQueued (indexing sent to the backlog)', [this.searched(METRIC.searchIndexQueued, 'Sum')]),
+      graph('Degraded: SearchIndexQueued (indexing left to the sweep: a store down)', [this.searched(METRIC.searchIndexQueued, 'Sum')]),
       graph('Degraded: RateLimitFailOpen (writes let through unlimited)', [this.searched(METRIC.rateLimitFailOpen, 'Sum')]),
       graph('Degraded: WorkerLeaseReclaimed (new worker id claimed)', [this.searched(METRIC.workerLeaseReclaimed, 'Sum')]),
     );
     this.dashboard.addWidgets(
+      graph('Search outbox sweep', [
+        emitted(METRIC.searchSweepLag, RECONCILE_ROUTE, 'Maximum', 'lag (s)'),
+        emitted(METRIC.searchSweepRepaired, RECONCILE_ROUTE, 'Sum', 'applied by the sweep (the indexer missed them)'),
+        emitted(METRIC.searchIndexQueued, INDEX_ROUTE, 'Sum', 'left to the sweep by the indexer'),
+      ]),
       graph('Search backlog', [
         emitted(METRIC.searchBacklogDepth, RECONCILE_ROUTE, 'Maximum', 'waiting after the run'),
         emitted(METRIC.searchBacklogApplied, RECONCILE_ROUTE, 'Sum', 'applied'),

@@ -38,6 +38,12 @@ export const CHANGE_EVENT_SOURCE = 'messages';
  * failed one this many times within the same age; what is still undelivered goes to the dead-letter queue.
  */
 export const FAN_OUT_DELIVERY = { targetRetryAttempts: 3, functionRetryAttempts: 1, maxEventAge: Duration.minutes(5) };
+/**
+ * The search indexer's delivery (functions/index-messages.ts): an index write is worth doing late, but the
+ * reconciler's sweep of the search outbox applies every message within minutes anyway, so delivery is bounded
+ * the same way as the fan-out's; what is still undelivered goes to the indexer's dead-letter queue.
+ */
+export const INDEX_DELIVERY = { targetRetryAttempts: 3, functionRetryAttempts: 2, maxEventAge: Duration.minutes(10) };
 /** `execute-api:ManageConnections` the fan-out may use: post a frame, close a connection (no GET: it never reads one). */
 const FAN_OUT_CONNECTION_METHODS = ['POST', 'DELETE'];
 /** The ws-routes function answers a client's frame (subscribed, unsubscribed, error) by posting it. */

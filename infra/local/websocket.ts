@@ -2,8 +2,8 @@
  * The local server's WebSocket endpoint, `ws://localhost:$PORT/ws`: API Gateway's WebSocket API played with
  * `ws`, around the same code as in AWS (lib/use-cases/push.ts): the same `$connect` check, the same frame
  * handling and registry (Redis, through the local Upstash endpoint), the same fan-out. Only the two AWS edges
- * are local: the changes bus is an in-process sink that fans out here, and posting to a connection writes to
- * its socket.
+ * are local: the changes bus is an in-process sink that fans out here (and runs the search indexer, the bus's
+ * other consumer), and posting to a connection writes to its socket.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
@@ -11,14 +11,22 @@ import type { Duplex } from 'node:stream';
 import { createLocalJWKSet } from 'jose';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ChangeView } from '../../lib/changes/model.js';
-import { fanOutFunction } from '../../functions/routes.js';
+import { fanOutFunction, indexMessagesFunction } from '../../functions/routes.js';
 import { tokenOf } from '../../functions/push/token-of.js';
-import { withoutMetrics } from '../../lib/observability/metrics.js';
+import { flushMetrics, metricsFor, withMetrics, withoutMetrics } from '../../lib/observability/metrics.js';
 import { releaseChangeSink, useChangeSink, type ChangeSink } from '../../lib/use-cases/publish.js';
+import { indexChange } from '../../lib/use-cases/search-indexing.js';
 import { answerUnknownFrame, authenticateConnection, closeConnection, fanOut, handleClientFrame, openConnection, type ConnectionPoster } from '../../lib/use-cases/push.js';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER, publicJwks } from './jwt.js';
 
 export const WEBSOCKET_PATH = '/ws';
+
+/**
+ * How long a request's end waits for the indexing of the changes it published. In AWS nothing waits (the
+ * indexer is a Lambda of its own on the bus); locally the wait makes a search right after a write find it, as
+ * tests expect, but is bounded, so a PostgreSQL that hangs does not hold every local write for its timeout.
+ */
+export const LOCAL_INDEX_WAIT_MS = 1000;
 
 /** Routes a frame as API Gateway's route selection (`$request.body.action`) would. */
 function routeKeyOf(text: string): string {
@@ -47,8 +55,25 @@ export function attachWebSockets(server: Server): LocalWebSockets {
   // The bus: changes of one channel are fanned out one after the other, in the order they were published
   // (EventBridge gives no order; locally, one process, order is free and tests rely on it).
   const chains = new Map<string, Promise<void>>();
+  // The bus's other consumer, the search indexer (functions/index-messages.ts in AWS): its own metrics, as there.
+  const indexMetrics = metricsFor(indexMessagesFunction.handler);
+  const pendingIndexing = new Set<Promise<void>>();
+  const index = (change: ChangeView): Promise<void> => {
+    const done: Promise<void> = withMetrics(indexMetrics, () => indexChange(change))
+      .then(
+        () => undefined,
+        (error: unknown) => console.error('local search indexer failed', error),
+      )
+      .finally(() => {
+        flushMetrics(indexMetrics);
+        pendingIndexing.delete(done);
+      });
+    pendingIndexing.add(done);
+    return done;
+  };
   const sink: ChangeSink = {
     publish(changes: readonly ChangeView[]) {
+      const indexing: Promise<void>[] = [];
       for (const change of changes) {
         const previous = chains.get(change.channel_id) ?? Promise.resolve();
         const next = previous
@@ -62,8 +87,13 @@ export function attachWebSockets(server: Server): LocalWebSockets {
         void next.finally(() => {
           if (chains.get(change.channel_id) === next) chains.delete(change.channel_id);
         });
+        if (indexMessagesFunction.changeTypes.includes(change.type)) indexing.push(index(change));
       }
-      return Promise.resolve();
+      // The publishing request awaits this at its end (settlePublishes): its changes' indexing, bounded.
+      if (indexing.length === 0) return Promise.resolve();
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, LOCAL_INDEX_WAIT_MS)));
+      return Promise.race([Promise.all(indexing).then(() => undefined), bound]).finally(() => clearTimeout(timer));
     },
   };
   useChangeSink(sink);
@@ -132,7 +162,7 @@ export function attachWebSockets(server: Server): LocalWebSockets {
       server.off('upgrade', onUpgrade);
       releaseChangeSink(sink);
       for (const socket of sockets.values()) socket.terminate();
-      await Promise.allSettled([...chains.values()]);
+      await Promise.allSettled([...chains.values(), ...pendingIndexing]);
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };

@@ -134,6 +134,23 @@ export async function insertMessage(message: MessageRecord, writeTimestampMicros
   if (indexing) indexedBuckets.add(indexKey);
 }
 
+// The columns rowToMessage reads, and the version: WRITETIME(content), the Scylla write time of the last write
+// that set the content. Every message write sets it (create, edit, soft delete), so it orders one message's
+// states exactly as Scylla does (last write wins), whatever clocks minted the writes' change ids.
+const STATE_QUERY =
+  'SELECT message_id, author_id, content, edited_at, reply_to_id, source, telegram_chat_id, telegram_message_id, telegram_thread_id, deleted, mentions, attachments, WRITETIME(content) AS version FROM messages WHERE channel_id = ? AND bucket = ? AND message_id = ?';
+
+/**
+ * The message and the version of its state (search indexing keeps only the newest); undefined when there is no
+ * row (never written, or purged with its channel).
+ */
+export async function getMessageState(channelId: string, messageId: bigint): Promise<{ message: MessageRecord; version: bigint } | undefined> {
+  const row = (await read(STATE_QUERY, [channelId, bucketOf(messageId), toLong(messageId)])).first();
+  if (!row) return undefined;
+  const version = row.get('version') as cassandra.types.Long | null;
+  return { message: rowToMessage(channelId, row), version: version ? BigInt(version.toString()) : 0n };
+}
+
 /** The stored message, deleted ones included (callers decide); undefined when absent. */
 export async function getMessageRecord(channelId: string, id: bigint): Promise<MessageRecord | undefined> {
   const result = await read(STATEMENTS.getOne, [channelId, bucketOf(id), toLong(id)]);

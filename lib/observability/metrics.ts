@@ -25,6 +25,8 @@ export const METRIC = {
   searchIndexQueued: 'SearchIndexQueued',
   workerLeaseReclaimed: 'WorkerLeaseReclaimed',
   workerIdsExhausted: 'WorkerIdsExhausted',
+  searchSweepLag: 'SearchSweepLag',
+  searchSweepRepaired: 'SearchSweepRepaired',
   rateLimitFailOpen: 'RateLimitFailOpen',
   reconcilerFailed: 'ReconcilerFailed',
   searchBacklogDepth: 'SearchBacklogDepth',

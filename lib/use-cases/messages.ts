@@ -1,11 +1,11 @@
 /**
  * Message use cases: create (with nonce dedup, from content or a template), get, list, edit, delete, bulk
- * delete, and a message's replies. A message write also moves the channel's last message id, the search
- * index, the mention rows and its parent's thread; a delete undoes each of those and drops the message's pin.
+ * delete, and a message's replies. A message write also moves the channel's last message id, the mention rows
+ * and its parent's thread, and leaves a search-outbox row from which the search index and the channel's
+ * activity follow; a delete undoes each of those and drops the message's pin.
  */
 import type { Principal } from '../auth/principal.js';
 import { authorizeChannel } from '../channels/access.js';
-import { recordChannelActivity } from '../channels/activity.js';
 import { membersAmong } from '../channels/members-among.js';
 import { lastMessageIdStatement } from '../channels/metadata-store.js';
 import { EVERYONE } from '../changes/model.js';
@@ -19,7 +19,7 @@ import { linkReply, replyCountOf, replyCountsOf, replyIds, unlinkReply } from '.
 import { getMessageRecord, insertMessage, softDeleteMessage, updateContent } from '../messages/store.js';
 import { listAfter, listAround, listBefore } from '../messages/timeline.js';
 import { deletePin } from '../pins/store.js';
-import { reindex, unindex } from '../search/indexer.js';
+import { searchOutboxStatement } from '../search/outbox.js';
 import { commitWithChange, isFreshId } from './changes.js';
 import { renderTemplate } from './templates.js';
 
@@ -56,30 +56,33 @@ export async function ensureReplyLinked(message: Pick<MessageRecord, 'channelId'
 
 /**
  * Stores a message and everything that follows from it at once: the message row, its bucket index entry, the
- * channel's last_message_id and its `message.created` change are one logged batch (a crash loses all or none),
- * beside the search index and the channel's activity in PostgreSQL; then, only once the message row is written, its mention rows and its
- * link into its parent's thread, because both are counted without reading the message row (a mention count,
- * a reply count): a counted mention or reply always exists. If the message write fails, the caller gets the
- * error; a last_message_id or index entry left pointing at it is harmless (reads go to the message row) and
- * the client's retry writes the same row. Telegram ingestion stores its messages through here too.
+ * channel's last_message_id, its `message.created` change and its search-outbox row are one logged batch (a
+ * crash loses all or none); then, only once the message row is written, its mention rows and its link into its
+ * parent's thread, because both are counted without reading the message row (a mention count, a reply count):
+ * a counted mention or reply always exists. Nothing here waits for PostgreSQL: the search index and the
+ * channel's last activity follow from the change (the indexer on the changes bus), and the reconciler's sweep of
+ * the search outbox applies whatever the indexer missed (lib/search/outbox.ts). If the message write fails, the
+ * caller gets the error; a last_message_id or index entry left pointing at it is harmless (reads go to the
+ * message row) and the client's retry writes the same row. Telegram ingestion stores its messages through here
+ * too.
  */
 export async function persistMessage(message: MessageRecord, writeTimestampMicros?: number): Promise<void> {
-  await Promise.all([
-    commitWithChange(
-      { channelId: message.channelId, type: 'message.created', audience: EVERYONE, body: { message: toMessageView(message) } },
-      (change, deadlineMs) =>
-        insertMessage(message, writeTimestampMicros, {
-          statements: [change, lastMessageIdStatement(message.channelId, message.id)],
-          options: { readTimeout: deadlineMs },
-        }),
-      // An app message's id was minted moments ago and is unique: as the change's id too, a retry completing the
-      // same write (nonce) writes the same change row instead of a second one. A Telegram id is Telegram's
-      // time, and an old id would land behind followers: those get a fresh one.
-      message.source === 'app' && isFreshId(message.id) ? message.id : undefined,
-    ),
-    reindex(message),
-    recordChannelActivity(message.channelId, message.id),
-  ]);
+  await commitWithChange(
+    { channelId: message.channelId, type: 'message.created', audience: EVERYONE, body: { message: toMessageView(message) } },
+    (change, deadlineMs) =>
+      insertMessage(message, writeTimestampMicros, {
+        statements: [
+          change,
+          lastMessageIdStatement(message.channelId, message.id),
+          searchOutboxStatement(message.channelId, message.id, 'index', writeTimestampMicros),
+        ],
+        options: { readTimeout: deadlineMs },
+      }),
+    // An app message's id was minted moments ago and is unique: as the change's id too, a retry completing the
+    // same write (nonce) writes the same change row instead of a second one. A Telegram id is Telegram's
+    // time, and an old id would land behind followers: those get a fresh one.
+    message.source === 'app' && isFreshId(message.id) ? message.id : undefined,
+  );
   await Promise.all([recordMentions(message.channelId, message.id, mentionTargets(message)), ensureReplyLinked(message)]);
 }
 
@@ -270,9 +273,14 @@ export async function editMessage(
   const edited: MessageRecord = { ...message, content, editedAt, mentions: mentions ?? message.mentions ?? [] };
   await commitWithChange(
     { channelId, type: 'message.updated', audience: EVERYONE, body: { message: toMessageView(edited, replyCount) } },
-    (change, deadlineMs) => updateContent(channelId, messageId, { content, editedAt, mentions }, at, { statements: [change], options: { readTimeout: deadlineMs } }),
+    (change, deadlineMs) =>
+      updateContent(channelId, messageId, { content, editedAt, mentions }, at, {
+        // The outbox row at the edit's own timestamp: its write time is the edit's, which the sweep compares.
+        statements: [change, searchOutboxStatement(channelId, messageId, 'index', at)],
+        options: { readTimeout: deadlineMs },
+      }),
   );
-  const work: Promise<void>[] = [reindex(edited)];
+  const work: Promise<void>[] = [];
   let added: string[] = [];
   if (mentions !== undefined) {
     const before = new Set(mentionTargets(message));
@@ -303,16 +311,16 @@ async function dropMentionsOfALostEdit(channelId: string, messageId: bigint, add
 
 /**
  * Everything a delete does, for a message known to be live: the soft delete with its `message.deleted` change
- * (one logged batch), then the search row, the pin,
- * the mention rows and its place in its parent's thread (whose count moves only if this call removed it).
+ * and its search-outbox row (one logged batch; the indexer turns the search row into a deleted marker), then
+ * the pin, the mention rows and its place in its parent's thread (whose count moves only if this call removed
+ * it).
  */
 async function removeMessage(message: MessageRecord): Promise<void> {
   const { channelId, id } = message;
   await commitWithChange({ channelId, type: 'message.deleted', audience: EVERYONE, body: { message_id: id.toString() } }, (change, deadlineMs) =>
-    softDeleteMessage(channelId, id, { statements: [change], options: { readTimeout: deadlineMs } }),
+    softDeleteMessage(channelId, id, { statements: [change, searchOutboxStatement(channelId, id, 'delete')], options: { readTimeout: deadlineMs } }),
   );
   await Promise.all([
-    unindex(channelId, id),
     deletePin(channelId, id),
     removeMentions(channelId, id, mentionTargets(message)),
     message.replyToId === null ? undefined : unlinkReply(channelId, message.replyToId, id),

@@ -13,16 +13,16 @@ import { isMarkedDeleted } from '../channels/purge-store.js';
 import { EVERYONE } from '../changes/model.js';
 import { linkedChannel } from '../channels/telegram-links.js';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
-import { bucketOf, snowflakeTime } from '../ids/snowflake.js';
+import { bucketOf } from '../ids/snowflake.js';
 import { toMessageView, type MessageRecord, type MessageView } from '../messages/model.js';
 import { replyCountOf } from '../messages/replies.js';
 import { getMessageRecord, updateContent } from '../messages/store.js';
 import { countMetric, METRIC } from '../observability/metrics.js';
-import { reindex } from '../search/indexer.js';
 import { telegramAttachments, telegramContent } from '../telegram/content.js';
-import { isRepresentableDate } from '../telegram/ids.js';
+import { searchOutboxStatement } from '../search/outbox.js';
+import { isRepresentableDate, isRepresentableMessageId } from '../telegram/ids.js';
 import { editTimestampMicros, messageOf, sentTimestampMicros, toMessageRecord } from '../telegram/message.js';
-import { claimTelegramMessage, findTelegramMessage, recordIngestion } from '../telegram/store.js';
+import { claimTelegramMessage, findTelegramMessage, isIndexed, recordIngestion } from '../telegram/store.js';
 import { commitWithChange } from './changes.js';
 import { ensureReplyLinked, persistMessage } from './messages.js';
 
@@ -93,10 +93,10 @@ async function applyEdit(record: MessageRecord, editDateSeconds: number): Promis
         record.id,
         { content: edited.content, editedAt, attachments: edited.attachments ?? [] },
         editTimestampMicros(editDateSeconds),
-        { statements: [change], options: { readTimeout: deadlineMs } },
+        // The search outbox row rides in the same batch, on the edit's own time (its state version).
+        { statements: [change, searchOutboxStatement(record.channelId, record.id, 'index', editTimestampMicros(editDateSeconds))], options: { readTimeout: deadlineMs } },
       ),
   );
-  await reindex(edited);
 }
 
 export async function ingestUpdate(update: Update): Promise<IngestOutcome> {
@@ -114,6 +114,11 @@ export async function ingestUpdate(update: Update): Promise<IngestOutcome> {
     countMetric(METRIC.telegramUpdateUnstorable);
     return { status: 'skipped', reason: 'date outside the storable range (2024-01-01 to 2093)' };
   }
+  if (!isRepresentableMessageId(message.message_id)) {
+    // Telegram's ids are 32-bit; a larger one is forged or corrupt and cannot become an id in Telegram's order.
+    countMetric(METRIC.telegramUpdateUnstorable);
+    return { status: 'skipped', reason: 'message id outside the storable range' };
+  }
   const attachments = telegramAttachments(message);
   const content = telegramContent(message, attachments);
   if (content === undefined) return { status: 'skipped', reason: 'service message' };
@@ -127,7 +132,7 @@ export async function ingestUpdate(update: Update): Promise<IngestOutcome> {
   const stored = { ...record, id: mapping.messageId };
   if (claimed) {
     await persistMessage(stored, sentTimestampMicros(message));
-    await recordIngestion(channelId, message.chat.id, message.message_id, stored.id, snowflakeTime(record.id), true);
+    await recordIngestion(channelId, message.chat.id, message.message_id, stored.id, message.date * 1000, true);
   } else {
     const existing = await getMessageRecord(channelId, stored.id);
     if (!existing) {
@@ -135,10 +140,16 @@ export async function ingestUpdate(update: Update): Promise<IngestOutcome> {
       // write the same row ourselves. The ingestion count is left to the claimer (or, if it died, to the
       // reconciler), since a counter must move once; the reply count is gated by its own conditional write.
       await persistMessage(stored, sentTimestampMicros(message));
-      await recordIngestion(channelId, message.chat.id, message.message_id, stored.id, snowflakeTime(record.id), false);
-    } else if (!existing.deleted) {
-      // A redelivery: the thread link is made sure of (a no-op unless the first writer died before it).
-      await ensureReplyLinked(existing);
+      await recordIngestion(channelId, message.chat.id, message.message_id, stored.id, message.date * 1000, false);
+    } else {
+      // A redelivery: the thread link and the ingestion record are made sure of (no-ops unless the first writer
+      // died between the message and them; without the record the message would never be counted or indexed).
+      await Promise.all([
+        existing.deleted ? undefined : ensureReplyLinked(existing),
+        isIndexed(channelId, message.message_id).then((indexed) =>
+          indexed ? undefined : recordIngestion(channelId, message.chat.id, message.message_id, stored.id, message.date * 1000, false),
+        ),
+      ]);
     }
   }
   if (edit && message.edit_date) {

@@ -1,8 +1,8 @@
 /**
  * What is invoked, in an order that makes each call meaningful: the migration custom resource (Create on
  * empty stores, Update, and Delete at the end), every HTTP route once (create a channel, post, react, pin, …,
- * delete last), the WebSocket authorizer and routes, the fan-out with a change the functions really put on
- * the bus, the reconciler with a scheduled event, and the purge with the message delete-channel really sent.
+ * delete last), the WebSocket authorizer and routes, the fan-out and the search indexer with changes the
+ * functions really put on the bus, the reconciler with a scheduled event, and the purge with the message delete-channel really sent.
  * The Telegram webhook registration runs as CloudFormation runs it: Create and Update on deploy (before the
  * reconciler, whose webhook-health check then finds the webhook), Delete at the end (the stack's delete),
  * against the local Bot API, whose recorded calls are checked.
@@ -255,6 +255,25 @@ export async function runScenario(ctx: ScenarioContext): Promise<void> {
     await harness.invoke('fan-out', `EventBridge change (${entry.DetailType})`, eventBridgeEvent(entry), (raw) => {
       const report = raw as { delivered?: number; failed?: number };
       return { status: 'ok', problem: typeof report.delivered === 'number' && report.failed === 0 ? undefined : `unexpected report ${JSON.stringify(raw)}` };
+    });
+  }
+
+  // 10b. The search indexer with a message change the functions really put on the bus (the first message: edited
+  // since, never deleted, so it is indexed with its current content).
+  const created = ctx.aws.calls
+    .filter((call) => call.service === 'events' && call.operation === 'PutEvents')
+    .map((call) => (call.body as { Entries?: { Source?: string; DetailType?: string; Detail?: string }[] } | undefined)?.Entries?.[0])
+    .find((candidate) => candidate?.DetailType === 'message.created' && candidate.Detail?.includes(`"id":"${m1}"`));
+  if (!created) harness.fail(`No function put the message.created change of message ${m1} on the bus: the search indexer has nothing to apply`);
+  else {
+    await harness.invoke('index-messages', `EventBridge change (${created.DetailType})`, eventBridgeEvent(created), (raw) => {
+      const report = raw as { outcome?: string };
+      return { status: String(report.outcome), problem: report.outcome === 'indexed' ? undefined : `expected the message indexed, got ${JSON.stringify(raw)}` };
+    });
+    // Now searchable (the indexer read the message's current state: its edit).
+    await http('search-messages', { params: c, query: { q: 'rehearsal' } }, 'GET …/search (after the indexer)').then((found) => {
+      const ids = Array.isArray(found?.messages) ? (found.messages as { id?: string }[]).map((message) => message.id) : [];
+      if (found && !ids.includes(m1)) harness.fail(`search-messages after the indexer ran did not find message ${m1}: ${JSON.stringify(found).slice(0, 400)}`);
     });
   }
 

@@ -7,8 +7,8 @@ import { MessagesStack, type MessagesStackProps } from '../../infra/cdk/messages
 import { exampleSettings } from './example-settings.js';
 
 const table: readonly Route[] = routes;
-/** migrate, reconcile, purge-channel, ws-authorizer, ws-routes, fan-out, register-telegram-webhook (the example has a bot). */
-const BACKGROUND_FUNCTIONS = 7;
+/** migrate, reconcile, purge-channel, ws-authorizer, ws-routes, fan-out, index-messages, register-telegram-webhook (the example has a bot). */
+const BACKGROUND_FUNCTIONS = 8;
 const SETTINGS: MessagesStackProps['settings'] = exampleSettings();
 
 function synth(id: string, settings: Partial<MessagesStackProps['settings']> = {}): { stack: MessagesStack; template: Template } {
@@ -133,7 +133,21 @@ describe('alarms', () => {
     });
   });
 
-  it('alarms on any search job set aside, from every route that indexes, to the alarm topic', () => {
+  it('alarms when the search-outbox sweep is more than 15 minutes behind for two periods', () => {
+    const { stack, template } = defaults;
+    const alarms = emittedAlarms(template, 'SearchSweepLag', 'reconcile');
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]!.Properties).toMatchObject({
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: 900,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 2,
+      AlarmActions: [topicRef(stack, template)],
+    });
+  });
+
+  it('alarms on any search job set aside, from every function that indexes, to the alarm topic', () => {
     const { stack, template } = defaults;
     const alarms = Object.values(resourcesOf(template)).filter(
       (resource) => resource.Type === 'AWS::CloudWatch::Alarm' && ((resource.Properties.Metrics ?? []) as any[]).some((m) => m.MetricStat?.Metric?.MetricName === 'SearchBacklogDeadLettered'),
@@ -143,7 +157,7 @@ describe('alarms', () => {
       .filter((m) => m.MetricStat)
       .map((m) => (m.MetricStat.Metric.Dimensions as { Name: string; Value: string }[]).find((d) => d.Name === 'route')!.Value)
       .sort();
-    expect(routesSummed).toEqual(['bulk-delete-messages', 'create-message', 'delete-message', 'edit-message', 'reconcile', 'telegram-webhook']);
+    expect(routesSummed).toEqual(['index-messages', 'reconcile']);
     expect(alarms[0]!.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [topicRef(stack, template)] });
   });
 
@@ -203,8 +217,9 @@ describe('alarms', () => {
     const later = stack.addDeadLetterQueue('LaterDeadLetterQueue', 'a later consumer');
     const template = Template.fromStack(stack);
     const queueId = stack.getLogicalId(later.node.defaultChild as never);
-    // The reconciler's, the purge's and the fan-out's dead-letter queues, the purge queue, and this one.
-    expect(Object.values(resourcesOf(template)).filter((resource) => resource.Type === 'AWS::SQS::Queue')).toHaveLength(5);
+    // The reconciler's, the purge's, the fan-out's and the search indexer's dead-letter queues, the purge queue,
+    // and this one.
+    expect(Object.values(resourcesOf(template)).filter((resource) => resource.Type === 'AWS::SQS::Queue')).toHaveLength(6);
     expectDeadLetterAlarm(stack, template, queueId);
     const dlqWidget = widgetTitled(dashboardWidgets(template), /dead-letter/i);
     expect(metricsOf(dlqWidget).map((row) => parsed(row).dimensions.QueueName)).toContain(`GetAtt:${queueId}.QueueName`);

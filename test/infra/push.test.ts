@@ -3,10 +3,10 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { changeRecorders, fanOutFunction, webSocketRouteKeys, wsAuthorizerFunction, wsRoutesFunction } from '../../functions/routes.js';
+import { changeRecorders, fanOutFunction, indexMessagesFunction, webSocketRouteKeys, wsAuthorizerFunction, wsRoutesFunction } from '../../functions/routes.js';
 import { MessagesStack, type MessagesStackProps } from '../../infra/cdk/messages-stack.js';
 import { acknowledgeNagFindings, NAG_ACKNOWLEDGEMENTS } from '../../infra/cdk/nag.js';
-import { CHANGE_EVENT_SOURCE, FAN_OUT_DELIVERY, WEBSOCKET_STAGE, WEBSOCKET_THROTTLE } from '../../infra/cdk/push.js';
+import { CHANGE_EVENT_SOURCE, FAN_OUT_DELIVERY, INDEX_DELIVERY, WEBSOCKET_STAGE, WEBSOCKET_THROTTLE } from '../../infra/cdk/push.js';
 import { exampleSettings } from './example-settings.js';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
@@ -170,8 +170,10 @@ describe('changes bus and fan-out', () => {
   it(`sends every event with source ${CHANGE_EVENT_SOURCE} on the changes bus to the fan-out, with bounded retries into an alarmed dead-letter queue`, () => {
     const busId = idOf(stack.changesBus);
     expect(resources[busId]!.Type).toBe('AWS::Events::EventBus');
-    const rules = ofType('AWS::Events::Rule').filter(([, rule]) => rule.Properties.EventBusName);
+    // The bus's rules: this one (every change, to the fan-out) and the search indexer's (message changes only).
+    const rules = ofType('AWS::Events::Rule').filter(([, rule]) => rule.Properties.EventBusName && JSON.stringify(rule.Properties.Targets).includes(functionId(fanOutFunction.handler)));
     expect(rules).toHaveLength(1);
+    expect(ofType('AWS::Events::Rule').filter(([, rule]) => rule.Properties.EventBusName)).toHaveLength(2);
     const rule = rules[0]![1].Properties;
     expect(rule.EventBusName).toEqual({ Ref: busId });
     expect(rule.EventPattern).toEqual({ source: [CHANGE_EVENT_SOURCE] });
@@ -203,6 +205,29 @@ describe('changes bus and fan-out', () => {
     const fromEvents = (policy.Properties.PolicyDocument.Statement as any[]).filter((statement) => statement.Principal?.Service === 'events.amazonaws.com');
     expect(fromEvents).toHaveLength(1);
     expect(fromEvents[0].Condition.ArnEquals['aws:SourceArn']).toEqual({ 'Fn::GetAtt': [rules[0]![0], 'Arn'] });
+  });
+
+  it('sends the message changes, and only those, to the search indexer, in the VPC with Scylla and PostgreSQL, with bounded retries into an alarmed dead-letter queue', () => {
+    const indexer = functionId(indexMessagesFunction.handler);
+    const rules = ofType('AWS::Events::Rule').filter(([, rule]) => JSON.stringify(rule.Properties.Targets ?? []).includes(`"${indexer}"`));
+    expect(rules).toHaveLength(1);
+    const rule = rules[0]![1].Properties;
+    expect(rule.EventBusName).toEqual({ Ref: idOf(stack.changesBus) });
+    expect(rule.EventPattern).toEqual({ source: [CHANGE_EVENT_SOURCE], 'detail-type': ['message.created', 'message.updated', 'message.deleted'] });
+    const queueArn = rule.Targets[0].DeadLetterConfig.Arn;
+    const queueId = queueArn['Fn::GetAtt'][0] as string;
+    expect(rule.Targets[0]).toMatchObject({
+      Arn: { 'Fn::GetAtt': [indexer, 'Arn'] },
+      RetryPolicy: { MaximumRetryAttempts: INDEX_DELIVERY.targetRetryAttempts, MaximumEventAgeInSeconds: INDEX_DELIVERY.maxEventAge.toSeconds() },
+    });
+    const properties = resources[indexer]!.Properties;
+    expect(properties.DeadLetterConfig).toEqual({ TargetArn: queueArn });
+    expect(properties.VpcConfig).toBeDefined();
+    expect(Object.keys(properties.Environment.Variables)).toEqual(expect.arrayContaining(['SCYLLA_CONTACT_POINTS', 'DATABASE_URL_SECRET_ARN']));
+    expect(Object.keys(properties.Environment.Variables)).not.toContain('CHANGES_BUS_NAME');
+    expect(stack.observability.deadLetterQueues.map(idOf)).toContain(queueId);
+    const invokeConfigs = ofType('AWS::Lambda::EventInvokeConfig').filter(([, config]) => config.Properties.FunctionName.Ref === indexer);
+    expect(invokeConfigs[0]![1].Properties).toMatchObject({ MaximumRetryAttempts: INDEX_DELIVERY.functionRetryAttempts, MaximumEventAgeInSeconds: INDEX_DELIVERY.maxEventAge.toSeconds() });
   });
 
   it('wires the fan-out to Redis only, outside the VPC, with the management endpoint of this API’s stage', () => {

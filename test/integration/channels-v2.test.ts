@@ -369,7 +369,8 @@ async function leftovers(channel: Awaited<ReturnType<typeof populatedChannel>>):
     telegramIds.map((id) => Long.fromNumber(id)),
     Long.fromNumber(chatId),
   ]);
-  for (const name of ['telegram_channel_messages', 'telegram_ingest_counts', 'telegram_reconcile_state', 'telegram_sync_state', 'channel_metadata', 'channel_members', 'channel_purges']) {
+  rows.telegram_channel_index = await count('SELECT telegram_message_id FROM {ks}.telegram_channel_index WHERE channel_id = ? AND bucket = 0', [channelId]);
+  for (const name of ['telegram_channel_index_buckets', 'telegram_channel_messages', 'telegram_ingest_counts', 'telegram_reconcile_state', 'telegram_sync_state', 'channel_metadata', 'channel_members', 'channel_purges']) {
     rows[name] = await count(`SELECT channel_id FROM {ks}.${name} WHERE channel_id = ?`, [channelId]);
   }
   rows.message_search = await pgCount('SELECT count(*) FROM {schema}.message_search WHERE chat_id = $1', [channelId]);
@@ -387,7 +388,7 @@ describe('the purge of a deleted channel', () => {
     await channel.owner.put(`/channels/${channel.channelId}/members/${late.userId}`);
     expect(((await late.get('/channels')).body.channels as any[])[0]).toMatchObject({ id: channel.channelId, unread_count: 5, read_message_id: null });
     const before = await leftovers(channel);
-    for (const name of ['messages', 'channel_buckets', 'message_reactions', 'message_reaction_counts', 'message_replies', 'pinned_messages', 'message_read_positions', 'message_mentions', 'telegram_message_mapping', 'telegram_channel_messages', 'message_search', 'chats', 'participants']) {
+    for (const name of ['messages', 'channel_buckets', 'message_reactions', 'message_reaction_counts', 'message_replies', 'pinned_messages', 'message_read_positions', 'message_mentions', 'telegram_message_mapping', 'telegram_channel_index', 'telegram_channel_index_buckets', 'message_search', 'chats', 'participants']) {
       expect(before[name], name).toBeGreaterThan(0);
     }
     expect((await channel.owner.delete(`/channels/${channel.channelId}`)).status).toBe(204);

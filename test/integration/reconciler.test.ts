@@ -18,8 +18,12 @@ import { acquireRunLock, releaseRunLock } from '../../lib/reconciler/store.js';
 import { nextMessageId } from '../../lib/ids/worker-lease.js';
 import type { MessageRecord } from '../../lib/messages/model.js';
 import { insertMessage } from '../../lib/messages/store.js';
-import { BACKLOG_SHARDS, backlogBatch, backlogSize, deadLetters, enqueueIndexing } from '../../lib/search/backlog.js';
-import { reindex } from '../../lib/search/indexer.js';
+import { BACKLOG_SHARDS, backlogBatch, deadLetters, enqueueIndexing } from '../../lib/search/backlog.js';
+import { OUTBOX_SLOT_MS, slotOf } from '../../lib/search/outbox.js';
+import { Budget } from '../../lib/use-cases/reconciler/budget.js';
+import { sweepSearchOutbox, SWEEP_GRACE_MS } from '../../lib/use-cases/reconciler/search-sweep.js';
+import { reconcileChannel } from '../../lib/use-cases/reconciler/telegram.js';
+import { indexMessageChange } from '../../lib/use-cases/search-indexing.js';
 import { read, write, writeAtomically } from '../../lib/scylla/execute.js';
 import { readSyncState } from '../../lib/telegram/sync-state-store.js';
 import { useLocalApi } from '../support/api.js';
@@ -55,12 +59,12 @@ describe('reconciler', () => {
     await write('UPDATE telegram_ingest_counts SET ingested = ingested + 40 WHERE channel_id = ?', [channelId]);
     expect(await readSyncState(channelId)).toMatchObject({ lastTelegramMessageId: 2, ingestedCount: 46 });
 
-    const report = await reconcile({}, context);
-    const channelReport = report.channels?.find((entry) => entry.channelId === channelId);
-    expect(channelReport).toMatchObject({ complete: true, gaps: 2 });
+    // The scheduled run counts only ingestions older than its grace (two minutes): a test passes it 0.
+    const channelReport = await reconcileChannel(channelId, chatId, getConfig().telegram, Budget.fromRemaining(120_000, 0), getConfig().reconcilerSettleMs, { graceMs: 0 });
+    expect(channelReport).toMatchObject({ complete: true, gaps: 2, counted: 6 });
     expect(channelReport?.repaired.sort()).toEqual(['ingested_count', 'last_ingested_at', 'last_telegram_message_id']);
     const repaired = await readSyncState(channelId);
-    expect(repaired).toMatchObject({ telegramChatId: chatId, lastTelegramMessageId: 12, ingestedCount: 6 });
+    expect(repaired).toMatchObject({ telegramChatId: chatId, lastTelegramMessageId: 12, ingestedCount: 6, countedIngestions: 6 });
     expect(repaired.lastIngestedAt!.getTime()).toBeGreaterThan(Date.now() - 60_000);
     const gaps = (await read('SELECT gaps FROM telegram_reconcile_state WHERE channel_id = ?', [channelId])).first().get('gaps');
     expect(JSON.parse(gaps)).toEqual([[4, 6], [9, 11]]);
@@ -74,13 +78,18 @@ describe('reconciler', () => {
     const { owner, channelId, chatId } = await linkedChannel(api);
     for (const id of [20, 24]) await deliver(update('message', textMessage(chatId, id, `live ${id}`)));
     standIn.history.set(chatId, [21, 22, 23].map((id) => textMessage(chatId, id, `history ${id}`)));
-    await reconcile({}, context);
+    const pass = () => reconcileChannel(channelId, chatId, getConfig().telegram, Budget.fromRemaining(120_000, 0), getConfig().reconcilerSettleMs, { graceMs: 0 });
+    expect(await pass()).toMatchObject({ gaps: 1, backfilled: 3 });
     const contents = (await owner.get(`/channels/${channelId}/messages`)).body.messages.map((m: { content: string }) => m.content);
     expect(contents).toEqual(['live 24', 'history 23', 'history 22', 'history 21', 'live 20']);
     expect(standIn.requests).toContain(`GET /history/chats/${chatId}/messages?from_id=21&to_id=23`);
-    await reconcile({}, context);
+    // The next pass counts the backfilled messages, which close the gap: nothing more to fetch.
+    expect(await pass()).toMatchObject({ gaps: 0, backfilled: 0, counted: 3 });
     expect((await owner.get(`/channels/${channelId}/messages`)).body.messages).toHaveLength(5);
-    expect((await readSyncState(channelId)).ingestedCount).toBe(5);
+    expect(await readSyncState(channelId)).toMatchObject({ ingestedCount: 5, countedIngestions: 5 });
+    // The scheduled run goes over every linked channel, this one included.
+    const scheduled = await reconcile({}, context);
+    expect(scheduled.channels?.find((entry) => entry.channelId === channelId)).toMatchObject({ complete: true, gaps: 0 });
   });
 
   it('records the webhook health reported by getWebhookInfo', async () => {
@@ -118,30 +127,40 @@ describe('reconciler', () => {
     );
   });
 
-  it('stores messages while PostgreSQL is unreachable and makes them searchable once the backlog drains', async () => {
+  it('stores messages while PostgreSQL is unreachable and makes them searchable once the sweep runs', async () => {
     const owner = await api.user();
     const channelId = (await owner.post('/channels', { name: 'outage' })).body.id;
     const workingUrl = getConfig().postgres.url!;
     await closePostgres();
     process.env.DATABASE_URL = 'postgres://postgres@127.0.0.1:1/postgres';
     loadConfig();
+    let written = 0;
     try {
       const created = await owner.post(`/channels/${channelId}/messages`, { content: 'written during the outage' });
+      written = Date.now();
       expect(created.status).toBe(201);
       expect((await owner.get(`/channels/${channelId}/messages/${created.body.id}`)).status).toBe(200);
       expect((await owner.get(`/channels/${channelId}/search?q=outage`)).status).toBe(503);
-      expect(await backlogSize()).toBeGreaterThanOrEqual(1);
+      // The sweep while PostgreSQL is still down stops where it is, without an error of the run.
+      const during = await sweepSearchOutbox(Budget.fromRemaining(60_000, 0), { graceMs: 0, now: written + OUTBOX_SLOT_MS });
+      expect(during).toMatchObject({ complete: false, error: expect.stringMatching(/\S/) });
     } finally {
       await closePostgres();
       process.env.DATABASE_URL = workingUrl;
       loadConfig();
     }
-    const report = await reconcile({}, context);
-    expect(report.searchBacklog).toMatchObject({ complete: true });
-    expect(report.searchBacklog!.applied).toBeGreaterThanOrEqual(1);
-    expect(await backlogSize()).toBe(0);
+    expect((await owner.get(`/channels/${channelId}/search?q=outage`)).body.messages).toEqual([]);
+    // The slot the message was written in, once over (the real grace is SWEEP_GRACE_MS; a test cannot wait it out).
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, (slotOf(written) + 1) * OUTBOX_SLOT_MS - Date.now() + 20)));
+    const report = await sweepSearchOutbox(Budget.fromRemaining(60_000, 0), { graceMs: 0 });
+    expect(report).toMatchObject({ complete: true });
+    expect(report.repaired).toBeGreaterThanOrEqual(1);
     const found = await owner.get(`/channels/${channelId}/search?q=outage`);
     expect(found.body.messages.map((m: { content: string }) => m.content)).toEqual(['written during the outage']);
+    // The scheduled run sweeps too (slots older than the grace) and reports how far behind it is.
+    const scheduled = await reconcile({}, context);
+    expect(scheduled.searchSweep).toMatchObject({ complete: true });
+    expect(scheduled.searchSweep!.lagSeconds).toBeLessThan(SWEEP_GRACE_MS / 1000 + 2 * OUTBOX_SLOT_MS / 1000);
   });
 
   it('sets aside a backlog entry that can never be applied, counts it, and applies the entries behind it', async () => {
@@ -196,12 +215,14 @@ describe('reconciler', () => {
     const found = await owner.get(`/channels/${channelId}/search?q=poison`);
     expect(found.body.messages.map((m: { id: string }) => m.id)).toEqual([behind.id.toString()]);
 
-    // Written at once (not through the backlog), the same refusal is set aside directly and never queued.
+    // Applied by the indexer (not through the backlog), the same refusal is set aside directly and never queued.
     const direct = record(await nextMessageId(), 'direct \u0000 refusal');
     await insertMessage(direct);
-    await reindex(direct);
+    expect(await indexMessageChange(channelId, direct.id, 'index')).toBe('dead-lettered');
+    expect(await indexMessageChange(channelId, direct.id, 'index')).toBe('dead-lettered');
     const directShard = Number(direct.id % BigInt(BACKLOG_SHARDS));
     expect((await backlogBatch(directShard, 10_000)).filter((entry) => entry.messageId === direct.id)).toEqual([]);
+    // Set aside twice, kept once (its dead letter's id comes from the message id).
     expect((await deadLetters(directShard, 10_000)).filter((entry) => entry.messageId === direct.id)).toHaveLength(1);
   });
 

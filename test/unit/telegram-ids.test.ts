@@ -95,3 +95,19 @@ describe('telegramSnowflake', () => {
     }
   });
 });
+
+describe('the sync state write timestamp', () => {
+  it('never decreases with (date, id): message 1000 does not sort before 999', async () => {
+    const { syncTimestampMicros } = await import('../../lib/telegram/sync-state-store.js');
+    const base = 1_760_000_000_000;
+    expect(syncTimestampMicros(base, 1000)).toBeGreaterThanOrEqual(syncTimestampMicros(base, 999));
+    fc.assert(
+      fc.property(dateSeconds, telegramId, telegramId, fc.integer({ min: 0, max: 2 }), (date, a, b, later) => {
+        const [low, high] = a <= b ? [a, b] : [b, a];
+        expect(syncTimestampMicros((date + later) * 1000, high)).toBeGreaterThanOrEqual(syncTimestampMicros(date * 1000, low));
+        if (later > 0) expect(syncTimestampMicros((date + later) * 1000, low)).toBeGreaterThan(syncTimestampMicros(date * 1000, high));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

@@ -14,6 +14,7 @@ import { repairReactionDrift } from './reactions.js';
 import { sweepUnfinishedPurges, type PurgeSweepReport } from './purges.js';
 import { repairReplyCountDrift } from './replies.js';
 import { drainSearchBacklog } from './search-backlog.js';
+import { sweepSearchOutbox, type SweepReport } from './search-sweep.js';
 import { reconcileLinkedChannels, recordWebhookHealth, type ChannelReport } from './telegram.js';
 
 export interface ReconcileReport {
@@ -22,6 +23,7 @@ export interface ReconcileReport {
   channels?: ChannelReport[];
   channelsComplete?: boolean;
   searchBacklog?: { applied: number; deadLettered: number; complete: boolean; error?: string; waiting?: number };
+  searchSweep?: SweepReport;
   reactions?: { checked: number; repaired: number; complete: boolean };
   replies?: { checked: number; repaired: number; complete: boolean };
   purges?: PurgeSweepReport;
@@ -62,6 +64,9 @@ export async function runReconciler(remainingMs: number, lockSeconds: number): P
       const channels = await reconcileLinkedChannels(config.telegram, budget, config.reconcilerSettleMs);
       report.channels = channels.reports;
       report.channelsComplete = channels.complete;
+    });
+    await task('search-sweep', async () => {
+      report.searchSweep = await sweepSearchOutbox(budget);
     });
     await task('search-backlog', async () => {
       report.searchBacklog = await drainSearchBacklog(budget);

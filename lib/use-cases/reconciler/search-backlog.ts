@@ -1,25 +1,24 @@
 /**
- * Applies queued search-index work once PostgreSQL answers again; stops at the first store failure. An entry
+ * The old search-index backlog (search_index_backlog): before the search outbox, a write PostgreSQL could not
+ * take was queued there. Nothing queues there any more; this drains what a deployment still holds, with the
+ * same versioned application as the indexer. Applies queued work once PostgreSQL answers again; stops at the first store failure. An entry
  * that fails for any other reason (PostgreSQL refused the data: it can never succeed) is set aside in the dead
  * letters with its error and counted (SearchBacklogDeadLettered), and the drain goes on with the entries
  * behind it instead of stopping its shard on it every run.
  */
 import { StoreUnavailableError } from '../../errors.js';
 import { log } from '../../log.js';
-import { getMessageRecord } from '../../messages/store.js';
 import { countMetric, METRIC } from '../../observability/metrics.js';
 import { BACKLOG_SHARDS, backlogBatch, removeBacklogEntry, setAsideBacklogEntry } from '../../search/backlog.js';
-import { indexMessage, unindexMessage } from '../../search/index-store.js';
+import { applyMessageSearchState } from '../search-indexing.js';
 import type { Budget } from './budget.js';
 
 /**
  * Applies one backlog entry from the current state of the message (the entry may be stale: a later edit or
- * delete wins because the message row is read now).
+ * delete wins because the message row is read now, and the index keeps the newest version it was given).
  */
 async function applyBacklogEntry(channelId: string, messageId: bigint): Promise<void> {
-  const message = await getMessageRecord(channelId, messageId);
-  if (message && !message.deleted) await indexMessage(message);
-  else await unindexMessage(channelId, messageId);
+  await applyMessageSearchState(channelId, messageId);
 }
 
 export interface DrainReport {
