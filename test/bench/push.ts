@@ -199,7 +199,8 @@ export async function measurePush(options: { samples?: number; runs?: number; sa
     const connections: { token: string; channelId: string }[] = [];
     for (const channelId of listened) {
       const members = Array.from({ length: MEMBERS_PER_CHANNEL }, () => randomUUID());
-      await Promise.all(members.map((userId) => api('PUT', `/channels/${channelId}/members/${userId}`, 204)));
+      // One at a time: 25 member writes at once exhaust the local pool's connect timeout on a loaded machine (503).
+      for (const userId of members) await api('PUT', `/channels/${channelId}/members/${userId}`, 204);
       for (const userId of members) {
         const token = await mintToken({ sub: userId });
         for (let k = 0; k < CONNECTIONS_PER_MEMBER; k++) connections.push({ token, channelId });

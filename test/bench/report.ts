@@ -14,59 +14,20 @@ function verdict(ok: boolean): string {
   return ok ? 'met' : '**missed**';
 }
 
-function targets(r: Results): (string | number)[][] {
-  const rows: (string | number)[][] = [];
-  for (const op of ['getMessage', 'listMessages', 'createMessage']) {
-    const w = r.warm?.[op];
-    if (!w) continue;
-    rows.push([`${op}: handler p50 ≤ 1.3× raw floor`, `×${w.ratioP50}`, verdict(w.ratioP50 <= 1.3)]);
-    rows.push([`${op}: handler p99 ≤ 2× raw floor`, `×${w.ratioP99}`, verdict(w.ratioP99 <= 2)]);
-  }
-  if (r.myChannels) {
-    const worst = Math.max(r.myChannels.firstPage.p99, r.myChannels.randomPage.p99);
-    rows.push([`GET /channels, ${r.myChannels.channels} channels, page of 50 with counts: p99 ≤ ${r.myChannels.targetP99Ms} ms`, ms(worst), verdict(worst <= r.myChannels.targetP99Ms)]);
-  }
-  if (r.push) {
-    const { latency: l, createCost: c } = r.push;
-    rows.push([`push: ack → frame p99 ≤ ${l.targetP99Ms} ms (${r.push.setup.connections} local connections, ${r.push.setup.perChannel} per channel)`, `every frame p50 ${ms(l.perFrame.summary.p50)} / p99 ${ms(l.perFrame.summary.p99)}; last of ${r.push.setup.perChannel} p99 ${ms(l.lastOfChannel.summary.p99)}; ${l.missingFrames} missing`, verdict(l.perFrame.summary.p99 <= l.targetP99Ms && l.lastOfChannel.summary.p99 <= l.targetP99Ms && l.missingFrames === 0)]);
-    rows.push([`push: publishing adds ≤ ${c.targetAddedP50Ms} ms to a create's p50 (local sink; EventBridge not measured)`, `+${ms(c.publishingAdds.p50)} (per run ${c.publishingAdds.p50PerRun.map((x: number) => round(x)).join(', ')})`, verdict(c.publishingAdds.p50 <= c.targetAddedP50Ms)]);
-  }
-  const limits: Record<string, number> = { createMessage: 5, getMessage: 2, listMessages: 4, telegramMessage: 2, addReaction: 5 };
-  for (const [op, limit] of Object.entries(limits)) {
-    const c = r.concurrency8?.[op];
-    if (c) rows.push([`${op}: p99 at concurrency 8 ≤ ${limit} ms`, `${ms(c.p99)} (raw driver: ${ms(c.rawP99)})`, verdict(c.p99 <= limit)]);
-  }
-  if (r.antiPattern) rows.push(['connect per invocation ≥ 10× a warm call', `×${r.antiPattern.ratioP50}`, verdict(r.antiPattern.ratioP50 >= 10)]);
-  if (r.coldStart) {
-    const fns = Object.entries(r.coldStart.perFunction as Record<string, any>);
-    const scylla = fns.filter(([, f]) => f.usesScylla);
-    const other = fns.filter(([, f]) => !f.usesScylla);
-    const maxScylla = Math.max(...scylla.map(([, f]) => f.bundleKb));
-    const maxOther = Math.max(...other.map(([, f]) => f.bundleKb));
-    const maxLoad = Math.max(...fns.map(([, f]) => f.bundledLoadMs));
-    const minSpeedup = Math.min(...fns.map(([, f]) => f.loadSpeedup));
-    rows.push(['bundle ≤ 450 KB (functions using Scylla)', `${maxScylla} KB (largest)`, verdict(maxScylla <= 450)]);
-    rows.push(['bundle ≤ 150 KB (other functions)', `${maxOther} KB (largest)`, verdict(maxOther <= 150)]);
-    rows.push(['load in a fresh process ≤ 60 ms', `${maxLoad} ms (slowest)`, verdict(maxLoad <= 60)]);
-    rows.push(['bundled load ≥ 2× faster than unbundled', `×${minSpeedup} (least)`, verdict(minSpeedup >= 2)]);
-  }
-  if (r.scale) {
-    const pages = Object.values(r.scale as Record<string, any>).map((s) => s.page.p50);
-    const spread = Math.max(...pages) / Math.min(...pages);
-    const queries = Object.values(r.scale as Record<string, any>).map((s) => s.queriesPerPage.max);
-    rows.push(['page cost flat (≤ 1.5×) from 1 k to 1 M and across gaps', `×${round(spread)}`, verdict(spread <= 1.5)]);
-    rows.push(['queries per page constant', `${Math.min(...queries)}–${Math.max(...queries)} (max per shape)`, verdict(Math.max(...queries) <= 4)]);
-  }
-  if (r.memory) {
-    const peak = Math.max(...Object.values(r.memory as Record<string, any>).map((m) => m.peakRssMb));
-    rows.push(['peak RSS under load ≤ 160 MB', `${peak} MB`, verdict(peak <= 160)]);
-  }
-  return rows;
+/** Every figure of results.json's list with its target, ratio, interval and verdict. */
+function figureRows(r: Results): (string | number)[][] {
+  return ((r.figures ?? []) as any[]).map((f) => [
+    f.name,
+    `${f.value} ${f.unit}`,
+    f.ratio === undefined ? '' : `×${f.ratio}${f.ci95 ? ` [${f.ci95[0]}, ${f.ci95[1]}]` : ''}`,
+    f.target ?? '',
+    f.met === undefined ? '' : f.met ? (f.metWithConfidence === false ? 'met (interval crosses the limit)' : 'met') : `**missed** (${f.missedBy})`,
+  ]);
 }
 
 function svgChart(r: Results): string {
-  const ops = Object.entries((r.warm ?? {}) as Record<string, { raw: Summary; handler: Summary }>);
-  const max = Math.max(1, ...ops.map(([, w]) => Math.max(w.raw.p99, w.handler.p99)));
+  const ops = Object.entries((r.warm ?? {}) as Record<string, { floor: Summary; handler: Summary }>);
+  const max = Math.max(1, ...ops.map(([, w]) => Math.max(w.floor.p99, w.handler.p99)));
   const rowHeight = 44;
   const width = 760;
   const left = 150;
@@ -78,12 +39,12 @@ function svgChart(r: Results): string {
         `<rect x="${left}" y="${y + offset}" width="${scale(summary.p50)}" height="14" fill="${color}"/>` +
         `<line x1="${left + scale(summary.p50)}" x2="${left + scale(summary.p99)}" y1="${y + offset + 7}" y2="${y + offset + 7}" stroke="${color}" stroke-width="2"/>` +
         `<text x="${left + scale(summary.p99) + 4}" y="${y + offset + 11}" font-size="10">${round(summary.p50)} / ${round(summary.p99)} ms</text>`;
-      return `<text x="8" y="${y + 20}" font-size="12">${op}</text>${bar(w.raw, 0, '#8a8a8a')}${bar(w.handler, 18, '#1f5fbf')}`;
+      return `<text x="8" y="${y + 20}" font-size="12">${op}</text>${bar(w.floor, 0, '#8a8a8a')}${bar(w.handler, 18, '#1f5fbf')}`;
     })
     .join('');
   const height = 60 + ops.length * rowHeight;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
-<text x="8" y="18" font-size="14" font-weight="bold">Warm latency: raw driver floor (grey) vs handler (blue); bar = p50, line to p99</text>
+<text x="8" y="18" font-size="14" font-weight="bold">Warm latency: floor on the app's client (grey) vs handler (blue); bar = p50, line to p99</text>
 ${bars}
 </svg>`;
 }
@@ -185,14 +146,15 @@ function pushSections(r: Results): string[] {
 }
 
 export function renderReport(r: Results): { markdown: string; svg: string } {
-  const parts: string[] = [`# Benchmark report`, '', `Machine: ${r.machine?.cpus} cores, ${r.machine?.memoryGb} GB, Node ${r.machine?.node}, store: ${r.machine?.store}. Runs: ${r.settings?.runs} × ${r.settings?.samples} samples; every figure is the median of the runs' percentiles. Sections: ${Array.isArray(r.settings?.only) ? r.settings.only.join(', ') : 'all'}. Started ${r.startedAt}.`, '', '![latency](latency.svg)', ''];
+  const load = r.machine?.loadAverage;
+  const parts: string[] = [`# Benchmark report`, '', `Machine: ${r.machine?.cpus} cores (${r.machine?.cpuModel}), ${r.machine?.memoryGb} GB, Node ${r.machine?.node}, store: ${r.machine?.store}; load average (1/5/15 min) before ${load?.before?.join(' / ')}, after ${load?.after?.join(' / ')}. Warm comparisons: ${r.settings?.runs} runs × ${r.settings?.samples} interleaved rounds; ratios on all rounds with a 95 % bootstrap interval (2,000 resamples of rounds). Sections: ${Array.isArray(r.settings?.only) ? r.settings.only.join(', ') : 'all'}${r.settings?.quick ? ' (BENCH_QUICK: development figures only)' : ''}. Started ${r.startedAt}.`, '', '![latency](latency.svg)', ''];
   if (r.failed) parts.push('**The run failed** (the sections below are those that finished before it):', '', '```', String(r.failed).split('\n').slice(0, 6).join('\n'), '```', '');
-  const targetRows = targets(r);
-  if (targetRows.length > 0) parts.push('## Targets', '', table(['target', 'measured', 'verdict'], targetRows), '');
+  const rows = figureRows(r);
+  if (rows.length > 0) parts.push('## Figures and targets', '', table(['figure', 'value', 'ratio [95 % CI]', 'target', 'verdict'], rows), '');
   if (r.warm) {
-    parts.push('## Warm latency (sequential, in-process, API Gateway v2 events)', '');
-    parts.push(table(['operation', 'raw p50', 'raw p95', 'raw p99', 'handler p50', 'handler p95', 'handler p99', 'p50 ratio', 'p99 ratio'],
-      Object.entries(r.warm as Record<string, any>).map(([op, w]) => [op, ms(w.raw.p50), ms(w.raw.p95), ms(w.raw.p99), ms(w.handler.p50), ms(w.handler.p95), ms(w.handler.p99), `×${w.ratioP50}`, `×${w.ratioP99}`])), '');
+    parts.push('## Warm latency: handler against its floor, interleaved per round (in-process, API Gateway v2 events)', '');
+    parts.push(table(['operation', 'floor p50', 'floor p99', 'handler p50', 'handler p99', 'p50 ratio [95 % CI]', 'p99 ratio [95 % CI]', 'errors handler / floor', 'floor in step'],
+      Object.entries(r.warm as Record<string, any>).map(([op, w]) => [op, ms(w.pooled.floorP50), ms(w.pooled.floorP99), ms(w.pooled.handlerP50), ms(w.pooled.handlerP99), `×${w.ratioP50} [${w.ci95P50.join(', ')}]`, `×${w.ratioP99} [${w.ci95P99.join(', ')}]`, `${JSON.stringify(w.errors.handler)} / ${JSON.stringify(w.errors.floor)}`, w.statements ? (w.statements.inSync ? 'yes' : `**no**: ${w.statements.problems.join('; ')}`) : 'A/A'])), '', 'Floors: ' + Object.entries(r.warm as Record<string, any>).map(([op, w]) => `${op}: ${w.floorIs}`).join('; ') + '.', '');
   }
   if (r.myChannels) {
     const m = r.myChannels;
@@ -208,16 +170,18 @@ export function renderReport(r: Results): { markdown: string; svg: string } {
   }
   if (r.changes) parts.push(...changesSections(r), '');
   if (r.push) parts.push(...pushSections(r), '');
-  if (r.antiPattern) parts.push('## Client per invocation (anti-pattern)', '', `Connect + query + shutdown per call: p50 ${ms(r.antiPattern.perInvocationGet.p50)}, p99 ${ms(r.antiPattern.perInvocationGet.p99)}; warm handler p50 ${ms(r.antiPattern.warmGet.p50)} (×${r.antiPattern.ratioP50}).`, '');
-  if (r.createWithIndexFloor) parts.push('## Create against its full floor', '', `A create first checks the caller's write rate in Redis (one pipelined round trip: p50 ${ms(r.rateLimitRoundTrip?.p50 ?? NaN)}, p99 ${ms(r.rateLimitRoundTrip?.p99 ?? NaN)} through the local Upstash endpoint), then writes the message to Scylla and its search-index row to PostgreSQL side by side. Raw floor of the two writes together: p50 ${ms(r.createWithIndexFloor.floor.p50)}, p99 ${ms(r.createWithIndexFloor.floor.p99)}; handler p50 ${ms(r.createWithIndexFloor.handler.p50)} (×${r.createWithIndexFloor.ratioP50}), p99 ${ms(r.createWithIndexFloor.handler.p99)} (×${r.createWithIndexFloor.ratioP99}).`, '');
-  if (r.concurrency8) parts.push('## Concurrency 8 (3 s per run), handler and raw driver', '', table(['operation', 'handler p50', 'handler p99', 'raw p50', 'raw p99', 'handler per second', 'errors (handler / raw)'], Object.entries(r.concurrency8 as Record<string, any>).map(([op, c]) => [op, ms(c.p50), ms(c.p99), ms(c.rawP50), ms(c.rawP99), c.perSecond, `${c.errors ?? '?'} / ${c.rawErrors ?? '?'}`])), '');
-  if (r.throughputHandlers) parts.push('## Throughput: creates through the handlers (4 s per level)', '', table(['concurrency', 'messages/s', 'p99', 'errors'], Object.entries(r.throughputHandlers as Record<string, any>).map(([c, t]) => [c, t.perSecond, ms(t.p99), t.errors])), '');
-  if (r.throughputHttp) parts.push('## Throughput: creates through the local HTTP server (autocannon, 4 s per level)', '', table(['connections', 'requests/s', 'p50', 'p99', 'non-2xx'], Object.entries(r.throughputHttp as Record<string, any>).map(([c, t]) => [c, t.perSecond, ms(t.p50), ms(t.p99), t.non2xx])), '');
-  if (r.scale) parts.push('## Scale: a page of 50 at 40 points of each channel', '', table(['channel', 'messages', 'buckets', 'page p50', 'page p99', 'queries per page (min–max)'], Object.entries(r.scale as Record<string, any>).map(([name, s]) => [name, s.messages, s.buckets, ms(s.page.p50), ms(s.page.p99), `${s.queriesPerPage.min}–${s.queriesPerPage.max}`])), '');
-  if (r.coldStart) {
-    parts.push('## Cold start: bundles and load times (median of 5 fresh processes)', '', table(['function', 'uses Scylla', 'bundle', 'load bundled', 'load unbundled', 'speed-up'], Object.entries(r.coldStart.perFunction as Record<string, any>).map(([name, f]) => [name, f.usesScylla ? 'yes' : 'no', `${f.bundleKb} KB`, ms(f.bundledLoadMs), ms(f.unbundledLoadMs), `×${f.loadSpeedup}`])), '');
-    parts.push(table(['first invocation', 'load', 'first call (connects)', 'second call'], Object.entries(r.coldStart.firstInvocation as Record<string, any>).map(([name, f]) => [name, ms(f.loadMs), ms(f.firstInvokeMs), ms(f.secondInvokeMs)])), '');
+  if (r.antiPattern) parts.push('## Client per invocation (anti-pattern)', '', `Connect + query + shutdown per call, interleaved with the warm get handler: p50 ${ms(r.antiPattern.perInvocationGet.p50)}, p99 ${ms(r.antiPattern.perInvocationGet.p99)}; warm handler p50 ${ms(r.antiPattern.warmGet.p50)} (×${r.antiPattern.ratioP50} [${r.antiPattern.ci95P50?.join(', ')}]).`, '');
+  if (r.concurrency8) {
+    parts.push(`## Concurrency 8: 8 processes, handler and floor alternating`, '', table(['operation', 'floor p50', 'floor p99', 'handler p50', 'handler p99', 'p99 ratio [95 % CI]', 'handler calls/s', 'errors handler / floor'], Object.entries(r.concurrency8.perOp as Record<string, any>).map(([op, c]) => [op, ms(c.pooled.floorP50), ms(c.pooled.floorP99), ms(c.pooled.handlerP50), ms(c.pooled.handlerP99), `×${c.ratioP99} [${c.ci95P99.join(', ')}]`, c.handlerPerSecond, `${JSON.stringify(c.errors.handler)} / ${JSON.stringify(c.errors.floor)}`])), '');
+    if (r.concurrency8.startErrors?.length) parts.push(`Worker failures: ${r.concurrency8.startErrors.join('; ')}`, '');
   }
-  if (r.memory) parts.push('## Memory: one function process, 8 concurrent callers for 15 s', '', table(['function', 'peak RSS', 'heap used at end', 'requests'], Object.entries(r.memory as Record<string, any>).map(([name, m]) => [name, `${m.peakRssMb} MB`, `${m.heapUsedMb} MB`, m.requests])), '');
+  if (r.throughputHandlers) parts.push(`## Throughput: creates through the handlers (${r.settings?.quick ? '1.5' : '4'} s per level)`, '', table(['concurrency', 'messages/s', 'p99', 'errors'], Object.entries(r.throughputHandlers as Record<string, any>).map(([c, t]) => [c, t.perSecond, ms(t.p99), t.errors])), '');
+  if (r.throughputHttp) parts.push('## Throughput: creates through the local HTTP server (autocannon, 4 s per level)', '', table(['connections', 'requests/s', 'p50', 'p99', 'non-2xx'], Object.entries(r.throughputHttp as Record<string, any>).map(([c, t]) => [c, t.perSecond, ms(t.p50), ms(t.p99), t.non2xx])), '');
+  if (r.scale) parts.push('## Scale: a page of 50 at 40 points of each channel, shapes interleaved per round', '', table(['channel', 'messages', 'buckets', 'page p50', 'page p99', 'p50 against dense 100 k [95 % CI]', 'statements per page (min–max)', 'errors'], Object.entries(r.scale as Record<string, any>).map(([name, s]) => [name, s.messages, s.buckets, ms(s.page.p50), ms(s.page.p99), `×${s.vsDense100k.p50.ratio} [${s.vsDense100k.p50.ci95.join(', ')}]`, `${s.queriesPerPage.min}–${s.queriesPerPage.max}`, JSON.stringify(s.errors)])), '');
+  if (r.coldStart) {
+    parts.push(`## Bundles and module load, from ${r.coldStart.outDir} (median of ${r.coldStart.loadsPerFunction} fresh processes)`, '', table(['function', 'uses Scylla', 'all JavaScript', 'entry (index.mjs)', 'files', 'import', 'failed loads'], Object.entries(r.coldStart.perFunction as Record<string, any>).sort(([, a], [, b]) => b.bundleKb - a.bundleKb).map(([name, f]) => [name, f.usesScylla ? 'yes' : 'no', `${f.bundleKb} KB`, `${f.entryKb} KB`, f.jsFiles, ms(f.loadMs), f.loadErrors ? `${f.loadErrors}: ${String(f.loadError).slice(0, 100)}` : 0])), '');
+    parts.push('## Cold start per function kind: process start → import → first answer', '', table(['kind', 'function', 'spawn → answer', 'node boot', 'import', 'first call (connects)', 'errors'], Object.entries(r.coldStart.coldStarts as Record<string, any>).map(([kind, c]) => [kind, c.function, ms(c.wallMs), ms(c.bootMs), ms(c.importMs), ms(c.firstCallMs), `${c.errors}${c.firstError ? ` (${String(c.firstError).slice(0, 120)})` : ''}`])), '');
+  }
+  if (r.memory) parts.push('## Memory: one function process (bundle from the assembly), 8 concurrent callers for 15 s', '', table(['function', 'peak RSS', 'heap used at end', 'requests', 'errors'], Object.entries(r.memory as Record<string, any>).map(([name, m]) => [name, `${m.peakRssMb} MB`, `${m.heapUsedMb} MB`, m.requests, m.errors])), '');
   return { markdown: parts.join('\n'), svg: svgChart(r) };
 }

@@ -1,70 +1,73 @@
 /**
- * `npm run bench`: measures the service against its physical limit (the raw driver), its anti-pattern
- * (a client per invocation), cold starts, scale, throughput and memory, on the same local stores as the
- * tests. Prints a summary and writes bench-results/{results.json,report.md,latency.svg}. Never fails on a
- * number: figures are reported, targets are compared in the report.
+ * `npm run bench`: measures the service against its floor (the Scylla statements each operation must send,
+ * through the app's own client and pool: test/bench/operations.ts), at concurrency 8 as 8 processes, its
+ * scale (dense against sparse channels), cold starts and bundles from the synthesised assembly (cdk.out),
+ * and the feed, push, my-channels, throughput and memory sections. Every comparison is interleaved per sample
+ * (A then B, the order flipping each round), ratios come with a 95 % bootstrap interval, and the A/A pair
+ * (system.local against itself) is the noise floor. Prints a summary and writes
+ * bench-results/{results.json,report.md,latency.svg}; `npm run bench:readme` puts results.json's figures in the
+ * README. Never fails on a number: targets are compared, met or missed, in `figures`.
  *
- * BENCH_RUNS (3), BENCH_SAMPLES (300), BENCH_SCALE=quick (skips the 1 M-message channel), BENCH_ONLY=a,b
- * (only those sections: warm, myChannels, changes, push, antiPattern, createFloor, concurrency8, throughput,
- * scale, coldStart, memory; every section still gets the common seed), KEEP_STORES=1 (leave a node it started running).
+ * BENCH_RUNS (3) × BENCH_SAMPLES (1000) per warm comparison; BENCH_QUICK=1 (1 × 200, short concurrency and
+ * cold-start rounds, no 1 M-message channel: for development, not for figures); BENCH_SCALE=quick (skips the
+ * 1 M-message channel); BENCH_C8_SECONDS (5 per operation); BENCH_ONLY=a,b (sections: warm, myChannels,
+ * changes, push, antiPattern, concurrency8, throughput, scale, coldStart, memory; every section still gets the
+ * common seed); BENCH_SYNTH=0 (reuse cdk.out instead of synthesising); BENCH_CDK_OUT (another assembly);
+ * KEEP_STORES=1 (leave a node it started running).
  */
+import { cpus, totalmem } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import cassandra from 'cassandra-driver';
 import { getConfig, loadConfig } from '../../lib/config.js';
-import { encodeSnowflake, bucketOf } from '../../lib/ids/snowflake.js';
+import { bucketOf, encodeSnowflake } from '../../lib/ids/snowflake.js';
 import { STATEMENTS } from '../../lib/messages/store.js';
 import { migrateAll } from '../../lib/use-cases/migrations.js';
-import { closePostgres, getPostgres } from '../../lib/postgres/pool.js';
-import { closeScylla, getScylla } from '../../lib/scylla/client.js';
+import { closePostgres } from '../../lib/postgres/pool.js';
+import { closeScylla, createScyllaClient, getScylla, writeConsistency } from '../../lib/scylla/client.js';
 import { queryCounter } from '../../lib/scylla/execute.js';
 import { toLong } from '../../lib/scylla/values.js';
 import { startLocalStores } from '../../infra/local/stores.js';
 import { projectRoot } from '../../infra/cdk/bundling.js';
-import { apigwEvent, lambdaContext, type EventInput } from '../support/apigw.js';
 import { dropNamespaces, uniqueName } from '../support/namespaces.js';
-import { measureColdStarts, measureMemory } from './cold-start.js';
+import { measureBundles, measureColdStarts, measureMemory, synthesize } from './cold-start.js';
 import { measureChanges } from './changes.js';
+import { runConcurrency8 } from './concurrency-8.js';
+import { Figures } from './figures.js';
 import { measureHttpThroughput } from './http-load.js';
 import { measureMyChannels } from './my-channels.js';
+import { handlerOf, invoke, operations, seedFixture, statementCheck, type Operation, type OperationName } from './operations.js';
 import { measurePush } from './push.js';
 import { renderReport } from './report.js';
-import { round, summarize, timeConcurrent, timeSequential, type Summary } from './stats.js';
-import { LOCAL_SERVICE_AUDIENCE } from '../../infra/local/jwt.js';
+import { bootstrapRatio, errorTotal, interleave, loadAverage, mergeErrors, round, summarize, timeConcurrent, type ArmSamples, type Summary } from './stats.js';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
-const QUICK = process.env.BENCH_SCALE === 'quick';
-const SECTIONS = ['warm', 'myChannels', 'changes', 'push', 'antiPattern', 'createFloor', 'concurrency8', 'throughput', 'scale', 'coldStart', 'memory'] as const;
+const QUICK = process.env.BENCH_QUICK === '1';
+const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 3));
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? (QUICK ? 200 : 1000));
+const SCALE_QUICK = QUICK || process.env.BENCH_SCALE === 'quick';
+const C8_SECONDS = Number(process.env.BENCH_C8_SECONDS ?? (QUICK ? 2 : 5));
+/** The older sections (feed, push, my channels) keep their own design; they get at most 300 samples a run. */
+const SECTION_SAMPLES = Math.min(SAMPLES, 300);
+const SECTIONS = ['warm', 'myChannels', 'changes', 'push', 'antiPattern', 'concurrency8', 'throughput', 'scale', 'coldStart', 'memory'] as const;
 type Section = (typeof SECTIONS)[number];
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((name) => name.trim()).filter(Boolean) : undefined;
 const unknownSections = (ONLY ?? []).filter((name) => !(SECTIONS as readonly string[]).includes(name));
 if (unknownSections.length > 0) throw new Error(`BENCH_ONLY: unknown section(s) ${unknownSections.join(', ')}; known: ${SECTIONS.join(', ')}`);
 const selected = (section: Section) => !ONLY || ONLY.includes(section);
-// The memory section runs the bundles the cold-start section builds.
-if (selected('memory') && !selected('coldStart')) throw new Error('BENCH_ONLY: memory needs coldStart (it loads the bundles coldStart builds)');
 const outDir = join(projectRoot, 'bench-results');
-const log = (line: string) => console.error(`bench: ${line}`);
-const { Long } = cassandra.types;
+const benchStarted = performance.now();
+const elapsed = () => Math.round((performance.now() - benchStarted) / 1000);
+const log = (line: string) => console.error(`bench [${elapsed()} s]: ${line}`);
 
-type Handler = (event: unknown, context: unknown) => Promise<{ statusCode?: number; body?: string }>;
-async function handlerOf(name: string): Promise<Handler> {
-  return ((await import(`../../functions/${name}.ts`)) as { handler: Handler }).handler;
-}
+/** The targets of the warm comparisons: handler p50 ≤ 1.3× and p99 ≤ 2× its floor. */
+const WARM_P50_LIMIT = 1.3;
+const WARM_P99_LIMIT = 2;
+const C8_P99_LIMIT = 2;
+const BUNDLE_LIMIT_KB = 450;
+const LOAD_LIMIT_MS = 45;
+const SPARSE_LIMIT = 1.5;
 
-async function invoke(handler: Handler, input: EventInput, expected: number): Promise<any> {
-  const result = await handler(apigwEvent(input), lambdaContext());
-  if (result.statusCode !== expected) throw new Error(`${input.method} ${input.route}: ${result.statusCode} ${result.body}`);
-  return result.body ? JSON.parse(result.body) : undefined;
-}
-
-/** Runs `fn` RUNS times of SAMPLES calls, after a warm-up; the summary is the median of the runs. */
-async function measure(fn: (i: number) => Promise<unknown>, samples = SAMPLES): Promise<Summary> {
-  await timeSequential(Math.min(50, samples), fn);
-  const runs: number[][] = [];
-  for (let run = 0; run < RUNS; run++) runs.push(await timeSequential(samples, fn));
-  return summarize(runs);
-}
+const WARM_OPS: OperationName[] = ['systemLocal', 'getMessage', 'listMessages', 'telegramMessage', 'createMessage', 'createWithNonce', 'createSpread', 'addReaction'];
+const C8_OPS: OperationName[] = ['systemLocal', 'createMessage', 'getMessage', 'listMessages', 'telegramMessage', 'addReaction'];
 
 const stores = await startLocalStores({ log });
 const namespace = uniqueName('bench');
@@ -78,186 +81,143 @@ Object.assign(process.env, stores.env, {
   RATE_LIMIT_READS: '1000000',
 });
 await migrateAll(loadConfig(), () => undefined);
-const results: Record<string, unknown> = {
-  machine: { cpus: (await import('node:os')).cpus().length, memoryGb: round((await import('node:os')).totalmem() / 2 ** 30, 1), node: process.version, store: stores.cql.kind },
-  settings: { runs: RUNS, samples: SAMPLES, quick: QUICK, only: ONLY ?? 'all' },
+const figures = new Figures();
+const results: Record<string, any> = {
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: round(totalmem() / 2 ** 30, 1), node: process.version, store: stores.cql.kind, loadAverage: { before: await loadAverage() } },
+  settings: { runs: RUNS, samples: SAMPLES, quick: QUICK, scaleQuick: SCALE_QUICK, concurrency8Seconds: C8_SECONDS, only: ONLY ?? 'all' },
   startedAt: new Date().toISOString(),
+  figures: figures.list,
 };
 
-try {
-  const userId = '0b6a3b7e-6c1d-4f5e-8a9b-1c2d3e4f5a6b';
-  const claims = { sub: userId };
-  const h = {
-    createChannel: await handlerOf('create-channel'),
-    createMessage: await handlerOf('create-message'),
-    getMessage: await handlerOf('get-message'),
-    listMessages: await handlerOf('list-messages'),
-    telegramMessage: await handlerOf('get-telegram-message'),
-    webhook: await handlerOf('telegram-webhook'),
-    putReaction: await handlerOf('put-reaction'),
-    setReadPosition: await handlerOf('set-read-position'),
-    search: await handlerOf('search-messages'),
-  };
-  const telegramChatId = -100_000_000_0000 - Math.floor(Math.random() * 1e6);
-  // Linking a Telegram chat is a service principal's act; the bench user owns the channel all the same.
-  const channel = await invoke(h.createChannel, { method: 'POST', route: '/channels', claims: { ...claims, scope: 'messages:service', aud: LOCAL_SERVICE_AUDIENCE }, body: { name: 'bench', telegram_chat_id: telegramChatId } }, 201);
-  const channelId: string = channel.id;
-  const created: string[] = [];
-  for (let i = 0; i < 200; i++) {
-    const message = await invoke(h.createMessage, { method: 'POST', route: '/channels/{channel_id}/messages', params: { channel_id: channelId }, claims, body: { content: `seed message ${i} about deployments and latency` } }, 201);
-    created.push(message.id);
+/** Floor against handler of one operation: RUNS runs of SAMPLES interleaved rounds, after a warm-up. */
+async function compare(op: Operation, samples: number, runs: number) {
+  await interleave(Math.min(50, samples), [op.floor, op.handler]);
+  const perRun: { floor: ArmSamples; handler: ArmSamples }[] = [];
+  for (let run = 0; run < runs; run++) {
+    const [floor, handler] = await interleave(samples, [op.floor, op.handler]);
+    perRun.push({ floor: floor!, handler: handler! });
   }
-  const telegramUpdate = (id: number) => ({
-    update_id: id,
-    message: { message_id: id, date: Math.floor(Date.now() / 1000), chat: { id: telegramChatId, type: 'supergroup' }, from: { id: 7, is_bot: false, first_name: 'B' }, text: `telegram ${id}` },
-  });
-  const webhookInput = (id: number): EventInput => ({ method: 'POST', route: '/telegram/webhook', body: telegramUpdate(id), headers: { 'x-telegram-bot-api-secret-token': 'bench-secret' } });
-  await invoke(h.webhook, webhookInput(1), 200);
+  return paired(perRun);
+}
 
-  // The raw driver, on its own client, with exactly the statements the operations send.
-  const config = getConfig().scylla;
-  const raw = new cassandra.Client({ contactPoints: config.contactPoints, localDataCenter: config.localDataCenter, keyspace: namespace, protocolOptions: { port: config.port } });
-  await raw.connect();
-  const read = { prepare: true, consistency: cassandra.types.consistencies.localOne };
-  const write = { prepare: true, consistency: cassandra.types.consistencies.localQuorum };
-  const pick = (i: number) => BigInt(created[i % created.length]!);
-  const bucket = bucketOf(pick(0));
-  const db = await getPostgres();
-  const rawFloor = {
-    systemLocal: () => raw.execute('SELECT release_version FROM system.local', [], read),
-    getMessage: (i: number) => raw.execute(STATEMENTS.getOne, [channelId, bucketOf(pick(i)), toLong(pick(i))], read),
-    createMessage: (i: number) =>
-      raw.execute(STATEMENTS.insert, [channelId, bucket, Long.fromString(encodeSnowflake(Date.now(), 999, i % 4096).toString()), userId, 'raw', cassandra.types.unset, 'app', cassandra.types.unset, cassandra.types.unset, cassandra.types.unset, cassandra.types.unset, cassandra.types.unset, cassandra.types.unset], write),
-    listMessages: async (i: number) => {
-      await raw.execute(STATEMENTS.bucketsAtOrBelow, [channelId, bucketOf(pick(i)), 8], read);
-      await raw.execute(STATEMENTS.olderInBucket, [channelId, bucket, toLong(pick(150)), 55], read);
-    },
-    telegramMessage: async () => {
-      await raw.execute('SELECT channel_id, bucket, message_id FROM telegram_message_mapping WHERE telegram_message_id = ? AND telegram_chat_id = ?', [Long.fromNumber(1), Long.fromNumber(telegramChatId)], read);
-      await raw.execute(STATEMENTS.getOne, [channelId, bucket, toLong(pick(0))], read);
-    },
-    telegramIngest: (i: number) =>
-      raw.execute('INSERT INTO telegram_message_mapping (telegram_message_id, telegram_chat_id, channel_id, bucket, message_id) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS', [Long.fromNumber(10_000_000 + i + Math.floor(Math.random() * 1e9)), Long.fromNumber(telegramChatId), channelId, bucket, toLong(pick(i))], write),
-    addReaction: async (i: number) => {
-      const applied = await raw.execute('INSERT INTO message_reactions (channel_id, message_id, emoji, user_id, reacted_at) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS', [channelId, toLong(pick(i)), `:raw${i}:`, userId, new Date()], write);
-      if (applied.wasApplied()) await raw.execute('UPDATE message_reaction_counts SET count = count + 1 WHERE channel_id = ? AND message_id = ? AND emoji = ?', [channelId, toLong(pick(i)), `:raw${i}:`], write);
-    },
-    readPosition: async (i: number) => {
-      await raw.execute(STATEMENTS.getOne, [channelId, bucket, toLong(pick(i))], read);
-      await raw.execute('UPDATE message_read_positions USING TIMESTAMP ? SET message_id = ? WHERE channel_id = ? AND user_id = ?', [Long.fromNumber(Date.now() * 1000), toLong(pick(i)), channelId, userId], write);
-      await raw.execute('SELECT message_id FROM message_read_positions WHERE channel_id = ? AND user_id = ?', [channelId, userId], write);
-    },
-    search: () =>
-      db.query(
-        "SELECT message_id FROM message_search WHERE chat_id = $1 AND document @@ websearch_to_tsquery('english', $2) ORDER BY ts_rank_cd(document, websearch_to_tsquery('english', $2)) DESC LIMIT 26",
-        [channelId, 'deployments'],
-      ),
+/** Summaries, ratios with their bootstrap intervals, and errors of paired runs (round i of A with round i of B). */
+function paired(perRun: { floor: ArmSamples; handler: ArmSamples }[]) {
+  const floorAll = perRun.flatMap((r) => r.floor.latencies);
+  const handlerAll = perRun.flatMap((r) => r.handler.latencies);
+  const p50 = bootstrapRatio(floorAll, handlerAll, 50);
+  const p99 = bootstrapRatio(floorAll, handlerAll, 99);
+  const summaryOf = (which: 'floor' | 'handler'): Summary => summarize(perRun.map((r) => r[which].latencies));
+  return {
+    floor: summaryOf('floor'),
+    handler: summaryOf('handler'),
+    pooled: { floorP50: p50.a, floorP99: p99.a, handlerP50: p50.b, handlerP99: p99.b },
+    ratioP50: p50.ratio,
+    ratioP99: p99.ratio,
+    ci95P50: p50.ci95,
+    ci95P99: p99.ci95,
+    perRunRatios: perRun.map((r) => ({ p50: bootstrapRatio(r.floor.latencies, r.handler.latencies, 50, 1).ratio, p99: bootstrapRatio(r.floor.latencies, r.handler.latencies, 99, 1).ratio })),
+    errors: { floor: mergeErrors(perRun.map((r) => r.floor.errors)), handler: mergeErrors(perRun.map((r) => r.handler.errors)) },
+    firstErrors: [...new Set(perRun.flatMap((r) => [...r.floor.firstErrors.map((e) => `floor: ${e}`), ...r.handler.firstErrors.map((e) => `handler: ${e}`)]))].slice(0, 4),
+    samplesPerArm: floorAll.length,
   };
-  let reactionUser = 0;
-  const handlerOps: Record<keyof typeof rawFloor, (i: number) => Promise<unknown>> = {
-    systemLocal: async () => (await getScylla()).execute('SELECT release_version FROM system.local', [], { prepare: true }),
-    getMessage: (i) => invoke(h.getMessage, { method: 'GET', route: '/channels/{channel_id}/messages/{message_id}', params: { channel_id: channelId, message_id: String(pick(i)) }, claims }, 200),
-    createMessage: (i) => invoke(h.createMessage, { method: 'POST', route: '/channels/{channel_id}/messages', params: { channel_id: channelId }, claims, body: { content: `bench ${i}` } }, 201),
-    listMessages: (i) => invoke(h.listMessages, { method: 'GET', route: '/channels/{channel_id}/messages', params: { channel_id: channelId }, query: { limit: '50', before: String(pick(150 + (i % 40))) }, claims }, 200),
-    telegramMessage: () => invoke(h.telegramMessage, { method: 'GET', route: '/telegram/chats/{telegram_chat_id}/messages/{telegram_message_id}', params: { telegram_chat_id: String(telegramChatId), telegram_message_id: '1' }, claims }, 200),
-    telegramIngest: (i) => invoke(h.webhook, webhookInput(1_000 + i + Math.floor(Math.random() * 1e9)), 200),
-    addReaction: (i) => invoke(h.putReaction, { method: 'PUT', route: '/channels/{channel_id}/messages/{message_id}/reactions/{emoji}', params: { channel_id: channelId, message_id: String(pick(i)), emoji: `:h${reactionUser++}:` }, claims }, 204),
-    readPosition: (i) => invoke(h.setReadPosition, { method: 'PUT', route: '/channels/{channel_id}/read-position', params: { channel_id: channelId }, claims, body: { message_id: String(pick(i)) } }, 200),
-    search: () => invoke(h.search, { method: 'GET', route: '/channels/{channel_id}/search', params: { channel_id: channelId }, query: { q: 'deployments' }, claims }, 200),
-  };
+}
 
-  const warm: Record<string, { raw: Summary; handler: Summary; ratioP50: number; ratioP99: number }> = {};
+const errorWords = (errors: { floor: Record<string, number>; handler: Record<string, number> }) =>
+  `errors handler ${errorTotal(errors.handler)}${errorTotal(errors.handler) ? ` ${JSON.stringify(errors.handler)}` : ''}, floor ${errorTotal(errors.floor)}${errorTotal(errors.floor) ? ` ${JSON.stringify(errors.floor)}` : ''} (failed calls' latencies kept)`;
+
+try {
+  const fixture = await seedFixture(QUICK ? 20 : 200);
+  const ops = await operations(fixture);
+  const channelId = fixture.channelId;
+  const userId = fixture.userId;
+
   if (selected('warm')) {
-    log('warm latency: raw driver floor vs handler, interleaved per operation');
-    for (const op of Object.keys(rawFloor) as (keyof typeof rawFloor)[]) {
-      const rawSummary = await measure(rawFloor[op]);
-      const handlerSummary = await measure(handlerOps[op]);
-      warm[op] = { raw: rawSummary, handler: handlerSummary, ratioP50: round(handlerSummary.p50 / rawSummary.p50), ratioP99: round(handlerSummary.p99 / rawSummary.p99) };
-      log(`  ${op}: raw p50 ${round(rawSummary.p50)} ms, handler p50 ${round(handlerSummary.p50)} ms (×${warm[op].ratioP50})`);
+    log(`warm: handler against its floor, interleaved per round, ${RUNS} × ${SAMPLES} rounds, on the app's client`);
+    const warm: Record<string, unknown> = {};
+    for (const name of WARM_OPS) {
+      const op = ops[name];
+      const check = name === 'systemLocal' ? undefined : await statementCheck(op, 10_000);
+      if (check && !check.inSync) log(`  ${name}: FLOOR OUT OF STEP WITH THE HANDLER: ${check.problems.join(' | ')}`);
+      const r = await compare(op, SAMPLES, RUNS);
+      warm[name] = { ...r, floorIs: op.floorIs, statements: check };
+      const conditions = `${RUNS} × ${r.samplesPerArm / RUNS} interleaved rounds, in-process on the app's client; floor: ${op.floorIs}; ${errorWords(r.errors)}${check && !check.inSync ? `; FLOOR OUT OF STEP: ${check.problems.join(' | ')}` : ''}`;
+      if (name === 'systemLocal') {
+        figures.add({ id: 'warm.noise.p50', name: 'noise floor (A/A): system.local against itself, p50 ratio', section: 'warm', value: r.pooled.handlerP50, unit: 'ms', ratio: r.ratioP50, ci95: r.ci95P50, conditions });
+        figures.add({ id: 'warm.noise.p99', name: 'noise floor (A/A): system.local against itself, p99 ratio', section: 'warm', value: r.pooled.handlerP99, unit: 'ms', ratio: r.ratioP99, ci95: r.ci95P99, conditions });
+      } else {
+        figures.ratioTarget({ id: `warm.${name}.p50`, name: `${name}: handler p50 (floor ${round(r.pooled.floorP50)} ms)`, section: 'warm', value: r.pooled.handlerP50, unit: 'ms', ci95: r.ci95P50, conditions }, r.ratioP50, WARM_P50_LIMIT, `p50 ≤ ${WARM_P50_LIMIT}× floor`, r.ci95P50);
+        figures.ratioTarget({ id: `warm.${name}.p99`, name: `${name}: handler p99 (floor ${round(r.pooled.floorP99)} ms)`, section: 'warm', value: r.pooled.handlerP99, unit: 'ms', ci95: r.ci95P99, conditions }, r.ratioP99, WARM_P99_LIMIT, `p99 ≤ ${WARM_P99_LIMIT}× floor`, r.ci95P99);
+      }
+      log(`  ${name}: floor p50 ${r.pooled.floorP50} / p99 ${r.pooled.floorP99} ms, handler p50 ${r.pooled.handlerP50} / p99 ${r.pooled.handlerP99} ms: ×${r.ratioP50} [${r.ci95P50.join(', ')}] / ×${r.ratioP99} [${r.ci95P99.join(', ')}]; ${errorWords(r.errors)}`);
     }
     results.warm = warm;
   }
 
   if (selected('myChannels')) {
     log('my channels: a user in 1,000 channels, a page of 50 with counts; the write cost of the ordering and its alternatives');
-    results.myChannels = await measureMyChannels({ say: log, samples: SAMPLES, runs: RUNS });
+    const m = await measureMyChannels({ say: log, samples: SECTION_SAMPLES, runs: RUNS });
+    results.myChannels = m;
+    const worst = Math.max(m.firstPage.p99, m.randomPage.p99);
+    figures.limitTarget({ id: 'myChannels.page.p99', name: `GET /channels: a user in ${m.channels} channels, page of 50 with counts, p99 (worse of first and any page)`, section: 'myChannels', value: round(worst), unit: 'ms', conditions: `${RUNS} runs × ${SECTION_SAMPLES}; first page p50 ${round(m.firstPage.p50)} ms, any page p50 ${round(m.randomPage.p50)} ms` }, m.targetP99Ms, `p99 ≤ ${m.targetP99Ms} ms`);
   }
 
   if (selected('changes')) {
-    log('changes feed: a read of 100 changes against its two partition reads, and what the change record adds to a create (interleaved, on the app\'s client)');
-    results.changes = await measureChanges({ say: log, samples: SAMPLES, runs: RUNS, userId });
+    log("changes feed: a read of 100 changes against its two partition reads, and what the change record adds to a create (interleaved, on the app's client)");
+    results.changes = await measureChanges({ say: log, samples: SECTION_SAMPLES, runs: RUNS, userId });
+    const f = results.changes.feedRead;
+    figures.add({ id: 'changes.feed.p50', name: 'list-changes (100 changes): handler p50 against its 2 partition reads', section: 'changes', value: round(f.handler.summary.p50), unit: 'ms', ratio: f.ratioP50, conditions: `${RUNS} runs × ${SECTION_SAMPLES}, interleaved on the app's client; noise (floor halves) ×${f.floorVsFloor.ratioP50}` });
+    const c = results.changes.createCost;
+    figures.add({ id: 'changes.createCost.p50', name: 'what the change record adds to the message write, p50 (logged batch against the bare INSERT)', section: 'changes', value: round(c.addedP50), unit: 'ms', ratio: c.ratioP50, conditions: `${RUNS} runs × ${SECTION_SAMPLES}, interleaved; noise (INSERT halves) ×${c.insertVsInsert.ratioP50}` });
   }
 
   if (selected('push')) {
     log('push: 1,000 WebSocket connections over 10 channels on the local server; REST ack → frame latency, and what publishing adds to a create');
-    results.push = await measurePush({ say: log, samples: SAMPLES, runs: RUNS });
+    const p = await measurePush({ say: log, samples: SECTION_SAMPLES, runs: RUNS });
+    results.push = p;
+    const { latency: l, createCost: c } = p;
+    figures.limitTarget({ id: 'push.frame.p99', name: `push: REST ack → frame, every frame, p99 (${p.setup.connections} local connections)`, section: 'push', value: round(l.perFrame.summary.p99), unit: 'ms', conditions: `${l.frames} frames of ${l.messages} messages; ${l.missingFrames} missing (counted as errors)` }, l.targetP99Ms, `p99 ≤ ${l.targetP99Ms} ms`);
+    figures.limitTarget({ id: 'push.publishingAdds.p50', name: "push: what publishing adds to a create's p50 (local sink)", section: 'push', value: round(c.publishingAdds.p50), unit: 'ms', conditions: 'local in-process sink; EventBridge not measured' }, c.targetAddedP50Ms, `+≤ ${c.targetAddedP50Ms} ms`);
   }
 
   if (selected('antiPattern')) {
-    log('anti-pattern: a client created and connected per invocation');
-    const perInvocation = await measure(async (i) => {
-      const client = new cassandra.Client({ contactPoints: config.contactPoints, localDataCenter: config.localDataCenter, keyspace: namespace, protocolOptions: { port: config.port } });
+    log('anti-pattern: a client created and connected per invocation, interleaved with the warm get handler');
+    const config = getConfig().scylla;
+    const perInvocation = async (i: number) => {
+      const client = await createScyllaClient(config, { keyspace: config.keyspace });
       await client.connect();
-      await client.execute(STATEMENTS.getOne, [channelId, bucketOf(pick(i)), toLong(pick(i))], read);
+      const id = BigInt(fixture.created[i % fixture.created.length]!);
+      await client.execute(STATEMENTS.getOne, [channelId, bucketOf(id), toLong(id)], { prepare: true });
       await client.shutdown();
-    }, 40);
-    const warmGet = warm.getMessage?.handler ?? (await measure(handlerOps.getMessage));
-    results.antiPattern = { perInvocationGet: perInvocation, warmGet, ratioP50: round(perInvocation.p50 / warmGet.p50, 1) };
-  }
-
-  if (selected('createFloor')) {
-    log('create floor including its search-index write (the two run side by side in the handler)');
-    const createWithIndexFloor = await measure((i) =>
-      Promise.all([
-        rawFloor.createMessage(i),
-        db.query('INSERT INTO message_search (chat_id, message_id, author_id, content, search_config, created_at) VALUES ($1, $2, $3, $4, $5::regconfig, now()) ON CONFLICT DO NOTHING', [channelId, String(9_000_000 + i + Math.floor(Math.random() * 1e12)), userId, 'raw floor', 'english']),
-      ]),
-    );
-    log('the per-user rate-limit round trip every write makes (Upstash REST in front of Redis)');
-    const { getRedis } = await import('../../lib/redis/client.js');
-    const redis = await getRedis();
-    results.rateLimitRoundTrip = await measure((i) => redis.pipeline().incr(`bench:rl:${i % 50}`).expire(`bench:rl:${i % 50}`, 20, 'NX').exec());
-    const createHandler = warm.createMessage?.handler ?? (await measure(handlerOps.createMessage));
-    results.createWithIndexFloor = { floor: createWithIndexFloor, handler: createHandler, ratioP50: round(createHandler.p50 / createWithIndexFloor.p50), ratioP99: round(createHandler.p99 / createWithIndexFloor.p99) };
+    };
+    const [fresh, warmGet] = await interleave(QUICK ? 10 : 40, [perInvocation, ops.getMessage.handler]);
+    const ratio = bootstrapRatio(warmGet!.latencies, fresh!.latencies, 50);
+    results.antiPattern = { perInvocationGet: summarize([fresh!.latencies]), warmGet: summarize([warmGet!.latencies]), ratioP50: ratio.ratio, ci95P50: ratio.ci95, errors: { perInvocation: fresh!.errors, warm: warmGet!.errors } };
+    figures.ratioTarget({ id: 'antiPattern.p50', name: 'connect per invocation (connect + get + shutdown) against a warm get handler, p50', section: 'antiPattern', value: ratio.b, unit: 'ms', ci95: ratio.ci95, conditions: `${fresh!.latencies.length} interleaved rounds, the app's client options` }, ratio.ratio, 10, '≥ 10× a warm call', ratio.ci95, true);
   }
 
   if (selected('concurrency8')) {
-    log('p99 at concurrency 8: handlers, and the raw driver beside them (the floor this machine sets)');
-    const concurrency8: Record<string, { p50: number; p99: number; perSecond: number; rawP50: number; rawP99: number; errors: number; rawErrors: number }> = {};
-    const atEight = async (fn: (i: number) => Promise<unknown>) => {
-      const runs: number[][] = [];
-      let perSecond = 0;
-      let errors = 0;
-      for (let run = 0; run < RUNS; run++) {
-        const result = await timeConcurrent(8, 3000, fn);
-        runs.push(result.samples);
-        perSecond += result.perSecond / RUNS;
-        errors += result.errors;
-      }
-      return { summary: summarize(runs), perSecond, errors };
-    };
-    for (const op of ['createMessage', 'getMessage', 'listMessages', 'telegramMessage', 'addReaction'] as const) {
-      const handler = await atEight(handlerOps[op]);
-      const rawResult = await atEight(rawFloor[op]);
-      concurrency8[op] = {
-        p50: round(handler.summary.p50),
-        p99: round(handler.summary.p99),
-        perSecond: round(handler.perSecond, 0),
-        rawP50: round(rawResult.summary.p50),
-        rawP99: round(rawResult.summary.p99),
-        errors: handler.errors,
-        rawErrors: rawResult.errors,
-      };
-      log(`  ${op}: handler p99 ${concurrency8[op].p99} ms, raw p99 ${concurrency8[op].rawP99} ms, errors ${handler.errors} / ${rawResult.errors}`);
+    log(`concurrency 8: 8 worker processes (each its own client and pool), handler and floor alternating, ${C8_SECONDS} s per operation`);
+    const { workers, startErrors } = await runConcurrency8(fixture, C8_OPS, C8_SECONDS);
+    const c8: Record<string, unknown> = {};
+    for (const name of C8_OPS) {
+      const perWorker = workers.map((w) => w.perOp[name]).filter((x) => x !== undefined);
+      const r = paired(perWorker.map((w) => ({ floor: w.floor, handler: w.handler })));
+      const handlerCalls = perWorker.reduce((n, w) => n + w.handler.latencies.length, 0);
+      c8[name] = { ...r, processes: workers.length, handlerPerSecond: round(handlerCalls / C8_SECONDS, 0), floorIs: ops[name].floorIs };
+      const conditions = `${workers.length} processes × 1 call at a time for ${C8_SECONDS} s, handler and floor alternating (${r.samplesPerArm} calls per arm); floor: ${ops[name].floorIs}; ${errorWords(r.errors)}${startErrors.length ? `; worker failures: ${startErrors.join(' | ')}` : ''}`;
+      if (name === 'systemLocal') figures.add({ id: 'c8.noise.p99', name: 'concurrency 8, noise floor (A/A): system.local against itself, p99 ratio', section: 'concurrency8', value: r.pooled.handlerP99, unit: 'ms', ratio: r.ratioP99, ci95: r.ci95P99, conditions });
+      else figures.ratioTarget({ id: `c8.${name}.p99`, name: `${name} at concurrency 8: handler p99 (floor ${round(r.pooled.floorP99)} ms)`, section: 'concurrency8', value: r.pooled.handlerP99, unit: 'ms', ci95: r.ci95P99, conditions }, r.ratioP99, C8_P99_LIMIT, `p99 ≤ ${C8_P99_LIMIT}× floor at concurrency 8`, r.ci95P99);
+      figures.limitTarget({ id: `c8.${name}.errors`, name: `${name} at concurrency 8: failed calls (handler + floor)`, section: 'concurrency8', value: errorTotal(r.errors.handler) + errorTotal(r.errors.floor), unit: 'count', conditions: JSON.stringify(r.errors) }, 0, 'none');
+      log(`  ${name}: handler p99 ${r.pooled.handlerP99} ms, floor p99 ${r.pooled.floorP99} ms (×${r.ratioP99} [${r.ci95P99.join(', ')}]); ${errorWords(r.errors)}`);
     }
-    results.concurrency8 = concurrency8;
+    results.concurrency8 = { perOp: c8, startErrors };
   }
 
   if (selected('throughput')) {
-    log('throughput: creates through the handlers');
+    log('throughput: creates through the handlers, in-process');
     const throughput: Record<string, { perSecond: number; p99: number; errors: number }> = {};
     for (const concurrency of [1, 8, 32, 64]) {
-      const result = await timeConcurrent(concurrency, 4000, handlerOps.createMessage);
+      const result = await timeConcurrent(concurrency, QUICK ? 1500 : 4000, ops.createMessage.handler);
       throughput[concurrency] = { perSecond: round(result.perSecond, 0), p99: round(summarize([result.samples]).p99), errors: result.errors };
     }
     results.throughputHandlers = throughput;
@@ -265,25 +225,41 @@ try {
   }
 
   if (selected('scale')) {
-    log('scale: page cost against channel size and gaps');
-    results.scale = await measureScale(raw, h.createChannel, h.listMessages, log);
+    log('scale: dense against sparse channels, a page of 50, interleaved per round on the app\'s client');
+    results.scale = await measureScale(log);
   }
 
-  await raw.shutdown();
   if (selected('coldStart')) {
-    log('cold starts and bundle sizes');
-    results.coldStart = await measureColdStarts({ ...process.env } as Record<string, string>, { channelId, messageId: created[0]!, userId }, log);
+    log('cold starts and bundles, from the synthesised assembly');
+    const synthMs = await synthesize(log);
+    const local = { ...process.env, LOG_LEVEL: 'ERROR' } as Record<string, string>;
+    const bundles = await measureBundles(log, local, QUICK ? 2 : 5);
+    const coldStarts = await measureColdStarts(log, local, { channelId, messageId: fixture.created[0]!, userId, telegramChatId: fixture.telegramChatId }, QUICK ? 2 : 5);
+    results.coldStart = { synthMs, ...bundles, coldStarts };
+    for (const [name, f] of Object.entries(bundles.perFunction)) {
+      figures.limitTarget({ id: `bundle.${name}`, name: `${name}: bundle, all its JavaScript (entry and chunks, no source maps)`, section: 'bundles', value: f.bundleKb, unit: 'KB', conditions: `${f.bundleDir}: ${f.jsFiles} file(s), entry index.mjs ${f.entryKb} KB` }, BUNDLE_LIMIT_KB, `≤ ${BUNDLE_LIMIT_KB} KB`);
+      if (f.usesScylla) figures.limitTarget({ id: `load.${name}`, name: `${name}: module load in a fresh process (import only)`, section: 'loads', value: f.loadMs, unit: 'ms', conditions: `median of ${bundles.loadsPerFunction} fresh processes (${f.loadMsRuns.join(', ')} ms); the template's environment less AWS bindings${f.loadErrors ? `; ${f.loadErrors} failed: ${f.loadError}` : ''}` }, LOAD_LIMIT_MS, `≤ ${LOAD_LIMIT_MS} ms`);
+      else figures.add({ id: `load.${name}`, name: `${name}: module load in a fresh process (import only, no Scylla)`, section: 'loads', value: f.loadMs, unit: 'ms', conditions: `median of ${bundles.loadsPerFunction} fresh processes${f.loadErrors ? `; ${f.loadErrors} failed: ${f.loadError}` : ''}` });
+    }
+    for (const [kind, c] of Object.entries(coldStarts)) {
+      figures.add({ id: `cold.${c.function}`, name: `cold start, ${kind}: process start → import → first answer`, section: 'coldStart', value: c.wallMs, unit: 'ms', conditions: `median of ${c.runs} fresh processes (${c.wallMsRuns.join(', ')} ms) from ${bundles.outDir}; node boot ${c.bootMs} ms, import ${c.importMs} ms, first call (connects included) ${c.firstCallMs} ms; errors ${c.errors}${c.firstError ? `: ${c.firstError.slice(0, 200)}` : ''}` });
+    }
   }
+
   if (selected('memory')) {
-    log('memory under sustained load');
-    results.memory = await measureMemory({ ...process.env } as Record<string, string>, { channelId, userId }, log);
+    log('memory under sustained load, from the synthesised assembly');
+    const memory = await measureMemory(log, { ...process.env } as Record<string, string>, { channelId, userId });
+    results.memory = memory;
+    for (const [name, m] of Object.entries(memory)) figures.limitTarget({ id: `memory.${name}`, name: `${name}: peak RSS, 8 concurrent callers in one process for 15 s`, section: 'memory', value: m.peakRssMb, unit: 'MB', conditions: `${m.requests} requests, ${m.errors} errors; heap at the end ${m.heapUsedMb} MB` }, 160, '≤ 160 MB');
   }
 } catch (error) {
   // A section that throws ends the run; what ran before it is still written, and the failure with it.
   results.failed = (error as Error).stack ?? String(error);
   throw error;
 } finally {
+  results.machine.loadAverage.after = await loadAverage();
   results.finishedAt = new Date().toISOString();
+  results.durationSeconds = elapsed();
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'results.json'), JSON.stringify(results, null, 2));
   const { markdown, svg } = renderReport(results);
@@ -296,21 +272,28 @@ try {
   await stores.stop({ keepCql: process.env.KEEP_STORES === '1' });
 }
 
-/** Seeds channels of growing size, dense and sparse, and times a page of 50 at random points in each. */
-async function measureScale(raw: cassandra.Client, createChannel: Handler, listMessages: Handler, say: (line: string) => void) {
+/**
+ * Channels of growing size, dense and sparse, seeded straight into Scylla through the app's client; then a
+ * page of 50 at 40 points of each, the shapes interleaved per round (every round one page of each shape, the
+ * order cycling), so dense and sparse see the same moments. The sparse-page target compares each sparse shape
+ * with the dense 100 k channel.
+ */
+async function measureScale(say: (line: string) => void) {
+  const listMessages = await handlerOf('list-messages');
+  const createChannel = await handlerOf('create-channel');
   const userId = '0b6a3b7e-6c1d-4f5e-8a9b-1c2d3e4f5a6b';
   const claims = { sub: userId };
   const YEAR = 365 * 86_400_000;
   const end = Date.now() - 86_400_000;
   const shapes = [
-    { name: 'dense 1k', count: 1_000, span: 1_000 * 60_000 },
-    { name: 'dense 100k', count: 100_000, span: YEAR / 4 },
-    ...(QUICK ? [] : [{ name: 'dense 1M', count: 1_000_000, span: YEAR }]),
-    { name: 'sparse 1k, bursts over 2 years', count: 1_000, span: 2 * YEAR, clustered: true },
-    { name: 'sparse 90, one per bucket', count: 90, span: 990 * 86_400_000, clustered: false, gapDays: 11 },
-    { name: 'sparse 30, a month apart', count: 30, span: 900 * 86_400_000, clustered: false, gapDays: 30 },
+    { name: 'dense 1k', dense: true, count: 1_000, span: 1_000 * 60_000 },
+    { name: 'dense 100k', dense: true, count: 100_000, span: YEAR / 4 },
+    ...(SCALE_QUICK ? [] : [{ name: 'dense 1M', dense: true, count: 1_000_000, span: YEAR }]),
+    { name: 'sparse 1k, bursts over 2 years', dense: false, count: 1_000, span: 2 * YEAR, clustered: true },
+    { name: 'sparse 90, one per bucket', dense: false, count: 90, span: 990 * 86_400_000, gapDays: 11 },
+    { name: 'sparse 30, a month apart', dense: false, count: 30, span: 900 * 86_400_000, gapDays: 30 },
   ];
-  const out: Record<string, unknown> = {};
+  const seeded: { name: string; dense: boolean; channelId: string; ids: bigint[]; queries: number[] }[] = [];
   for (const shape of shapes) {
     const channel = await invoke(createChannel, { method: 'POST', route: '/channels', claims, body: { name: shape.name } }, 201);
     const ids: bigint[] = [];
@@ -321,22 +304,40 @@ async function measureScale(raw: cassandra.Client, createChannel: Handler, listM
       const time = 'clustered' in shape && shape.clustered ? end - shape.span + Math.floor(i / 10) * (shape.span / (shape.count / 10)) + (i % 10) * 60_000 : end - (shape.count - i) * gap;
       ids.push(encodeSnowflake(Math.floor(time), 998, i % 4096));
     }
-    await seedRows(raw, channel.id, userId, ids);
+    await seedRows(channel.id, userId, ids);
     say(`  ${shape.name}: seeded ${shape.count} in ${round((performance.now() - started) / 1000, 1)} s`);
-    const anchors = Array.from({ length: 40 }, (_, i) => ids[Math.floor(((i + 1) / 41) * ids.length)]!);
-    const queries: number[] = [];
-    const summary = await measure(async (i) => {
+    seeded.push({ name: shape.name, dense: shape.dense, channelId: channel.id, ids, queries: [] });
+  }
+  const page = (s: (typeof seeded)[number]) => {
+    const anchors = Array.from({ length: 40 }, (_, i) => s.ids[Math.floor(((i + 1) / 41) * s.ids.length)]!);
+    return async (i: number) => {
       const before = queryCounter.count;
-      await invoke(listMessages, { method: 'GET', route: '/channels/{channel_id}/messages', params: { channel_id: channel.id }, query: { limit: '50', before: String(anchors[i % anchors.length]) }, claims }, 200);
-      queries.push(queryCounter.count - before);
-    }, 100);
-    out[shape.name] = { messages: shape.count, buckets: new Set(ids.map(bucketOf)).size, page: summary, queriesPerPage: { min: Math.min(...queries), max: Math.max(...queries), median: [...queries].sort((a, b) => a - b)[Math.floor(queries.length / 2)] } };
+      await invoke(listMessages, { method: 'GET', route: '/channels/{channel_id}/messages', params: { channel_id: s.channelId }, query: { limit: '50', before: String(anchors[i % anchors.length]) }, claims }, 200);
+      s.queries.push(queryCounter.count - before);
+    };
+  };
+  const arms = seeded.map(page);
+  const rounds = Number(process.env.BENCH_SCALE_SAMPLES ?? (QUICK ? 60 : 400));
+  await interleave(Math.min(20, rounds), arms);
+  const samples = await interleave(rounds, arms);
+  const reference = seeded.findIndex((s) => s.name === 'dense 100k');
+  const out: Record<string, unknown> = {};
+  for (const [k, s] of seeded.entries()) {
+    const vsDense = bootstrapRatio(samples[reference]!.latencies, samples[k]!.latencies, 50);
+    const vsDenseP99 = bootstrapRatio(samples[reference]!.latencies, samples[k]!.latencies, 99);
+    const sorted = [...s.queries].sort((a, b) => a - b);
+    out[s.name] = { messages: s.ids.length, buckets: new Set(s.ids.map(bucketOf)).size, page: summarize([samples[k]!.latencies]), vsDense100k: { p50: vsDense, p99: vsDenseP99 }, errors: samples[k]!.errors, queriesPerPage: { min: sorted[0], max: sorted[sorted.length - 1], median: sorted[Math.floor(sorted.length / 2)] } };
+    const conditions = `${rounds} interleaved rounds of every shape (one page of 50 each), at 40 points of the channel; ${s.ids.length} messages in ${new Set(s.ids.map(bucketOf)).size} buckets; ${sorted[0]}–${sorted[sorted.length - 1]} statements per page; errors ${errorTotal(samples[k]!.errors)}`;
+    if (k === reference) figures.add({ id: 'scale.dense100k.p50', name: 'page of 50, dense 100 k channel (the reference), p50', section: 'scale', value: vsDense.b, unit: 'ms', conditions });
+    else if (s.dense) figures.add({ id: `scale.${s.name.replace(/\W+/g, '')}.p50`, name: `page of 50, ${s.name}, p50 against dense 100 k`, section: 'scale', value: vsDense.b, unit: 'ms', ratio: vsDense.ratio, ci95: vsDense.ci95, conditions });
+    else figures.ratioTarget({ id: `scale.${s.name.replace(/\W+/g, '')}.p50`, name: `page of 50, ${s.name}, p50 (dense 100 k: ${vsDense.a} ms)`, section: 'scale', value: vsDense.b, unit: 'ms', ci95: vsDense.ci95, conditions }, vsDense.ratio, SPARSE_LIMIT, `≤ ${SPARSE_LIMIT}× a dense page`, vsDense.ci95);
   }
   return out;
 }
 
-/** Writes messages and their bucket index straight to Scylla in per-partition batches. */
-async function seedRows(raw: cassandra.Client, channelId: string, authorId: string, ids: bigint[]): Promise<void> {
+/** Writes messages and their bucket index straight to Scylla in per-partition batches, on the app's client. */
+async function seedRows(channelId: string, authorId: string, ids: bigint[]): Promise<void> {
+  const client = await getScylla();
   const byBucket = new Map<number, bigint[]>();
   for (const id of ids) {
     const bucket = bucketOf(id);
@@ -346,7 +347,7 @@ async function seedRows(raw: cassandra.Client, channelId: string, authorId: stri
   }
   const batches: { query: string; params: unknown[] }[][] = [];
   for (const [bucket, bucketIds] of byBucket) {
-    await raw.execute(STATEMENTS.indexBucket, [channelId, bucket], { prepare: true });
+    await client.execute(STATEMENTS.indexBucket, [channelId, bucket], { prepare: true, consistency: writeConsistency() });
     for (let start = 0; start < bucketIds.length; start += 100) {
       batches.push(
         bucketIds.slice(start, start + 100).map((id) => ({
@@ -361,9 +362,8 @@ async function seedRows(raw: cassandra.Client, channelId: string, authorId: stri
     Array.from({ length: 16 }, async () => {
       while (next < batches.length) {
         const batch = batches[next++]!;
-        await raw.batch(batch, { prepare: true, logged: false, consistency: cassandra.types.consistencies.localOne });
+        await client.batch(batch, { prepare: true, logged: false, consistency: writeConsistency() });
       }
     }),
   );
 }
-
