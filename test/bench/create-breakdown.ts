@@ -8,32 +8,17 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../../lib/config.js';
 import { authorizeChannel } from '../../lib/channels/access.js';
 import { enforceWriteRate } from '../../lib/rate-limit.js';
-import { migrateAll } from '../../lib/use-cases/migrations.js';
-import { closePostgres } from '../../lib/postgres/pool.js';
-import { closeScylla } from '../../lib/scylla/client.js';
-import { startLocalStores } from '../../infra/local/stores.js';
 import { projectRoot } from '../../infra/cdk/bundling.js';
-import { dropNamespaces, uniqueName } from '../support/namespaces.js';
 import { operations, seedFixture } from './operations.js';
 import { interleave, loadAverage, percentile, round } from './stats.js';
+import { benchStores } from './setup.js';
 
 const ROUNDS = Number(process.env.BENCH_SAMPLES ?? 1000);
 const log = (line: string) => console.error(`create-breakdown: ${line}`);
 
-const stores = await startLocalStores({ log });
-const namespace = uniqueName('bench');
-Object.assign(process.env, stores.env, {
-  SCYLLA_KEYSPACE: namespace,
-  DATABASE_SCHEMA: namespace,
-  TELEGRAM_WEBHOOK_SECRET: 'bench-secret',
-  LOG_LEVEL: 'ERROR',
-  RATE_LIMIT_WRITES: '1000000',
-  RATE_LIMIT_READS: '1000000',
-});
-await migrateAll(loadConfig(), () => undefined);
+const { teardown } = await benchStores(log);
 try {
   const before = await loadAverage();
   const fixture = await seedFixture(0);
@@ -70,8 +55,5 @@ try {
   writeFileSync(join(projectRoot, 'bench-results', 'create-breakdown.json'), `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
 } finally {
-  await closeScylla().catch(() => undefined);
-  await closePostgres().catch(() => undefined);
-  await dropNamespaces({ ...process.env }, (name) => name === namespace).catch(() => undefined);
-  await stores.stop({ keepCql: process.env.KEEP_STORES === '1' });
+  await teardown();
 }

@@ -18,17 +18,13 @@
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getConfig, loadConfig } from '../../lib/config.js';
+import { getConfig } from '../../lib/config.js';
 import { bucketOf, encodeSnowflake } from '../../lib/ids/snowflake.js';
 import { STATEMENTS } from '../../lib/messages/store.js';
-import { migrateAll } from '../../lib/use-cases/migrations.js';
-import { closePostgres } from '../../lib/postgres/pool.js';
-import { closeScylla, createScyllaClient, getScylla, writeConsistency } from '../../lib/scylla/client.js';
+import { createScyllaClient, getScylla, writeConsistency } from '../../lib/scylla/client.js';
 import { queryCounter } from '../../lib/scylla/execute.js';
 import { toLong } from '../../lib/scylla/values.js';
-import { startLocalStores } from '../../infra/local/stores.js';
 import { projectRoot } from '../../infra/cdk/bundling.js';
-import { dropNamespaces, uniqueName } from '../support/namespaces.js';
 import { measureBundles, measureColdStarts, measureMemory, synthesize } from './cold-start.js';
 import { measureChanges } from './changes.js';
 import { runConcurrency8 } from './concurrency-8.js';
@@ -39,6 +35,7 @@ import { handlerOf, invoke, operations, seedFixture, statementCheck, type Operat
 import { measurePush } from './push.js';
 import { renderReport } from './report.js';
 import { bootstrapRatio, errorTotal, interleave, loadAverage, mergeErrors, round, summarize, timeConcurrent, type ArmSamples, type Summary } from './stats.js';
+import { benchStores } from './setup.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 3));
@@ -69,18 +66,7 @@ const SPARSE_LIMIT = 1.5;
 const WARM_OPS: OperationName[] = ['systemLocal', 'getMessage', 'listMessages', 'telegramMessage', 'createMessage', 'createWithNonce', 'createSpread', 'addReaction'];
 const C8_OPS: OperationName[] = ['systemLocal', 'createMessage', 'getMessage', 'listMessages', 'telegramMessage', 'addReaction'];
 
-const stores = await startLocalStores({ log });
-const namespace = uniqueName('bench');
-Object.assign(process.env, stores.env, {
-  SCYLLA_KEYSPACE: namespace,
-  DATABASE_SCHEMA: namespace,
-  TELEGRAM_WEBHOOK_SECRET: 'bench-secret',
-  LOG_LEVEL: 'ERROR',
-  // One user writes thousands of messages here: the limit is still checked on every write, never reached.
-  RATE_LIMIT_WRITES: '1000000',
-  RATE_LIMIT_READS: '1000000',
-});
-await migrateAll(loadConfig(), () => undefined);
+const { stores, teardown } = await benchStores(log);
 const figures = new Figures();
 const results: Record<string, any> = {
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: round(totalmem() / 2 ** 30, 1), node: process.version, store: stores.cql.kind, loadAverage: { before: await loadAverage() } },
@@ -266,10 +252,7 @@ try {
   writeFileSync(join(outDir, 'report.md'), markdown);
   writeFileSync(join(outDir, 'latency.svg'), svg);
   console.log(markdown);
-  await closeScylla().catch(() => undefined);
-  await closePostgres().catch(() => undefined);
-  await dropNamespaces({ ...process.env }, (name) => name === namespace).catch(() => undefined);
-  await stores.stop({ keepCql: process.env.KEEP_STORES === '1' });
+  await teardown();
 }
 
 /**
