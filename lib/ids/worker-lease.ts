@@ -20,7 +20,7 @@ import { getConfig } from '../config.js';
 import { AppError } from '../errors.js';
 import { log } from '../log.js';
 import { countMetric, METRIC } from '../observability/metrics.js';
-import { conditionalWrite } from '../scylla/execute.js';
+import { conditionalWrite, readPages } from '../scylla/execute.js';
 import { LEASABLE_WORKER_IDS, SnowflakeGenerator } from './snowflake.js';
 
 const MAX_ATTEMPTS = 64;
@@ -107,22 +107,37 @@ export class WorkerLease {
       this.workerId = undefined;
     }
     const start = randomInt(0, LEASABLE_WORKER_IDS);
+    const probed = new Set<number>();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const candidate = (start + attempt * 97) % LEASABLE_WORKER_IDS;
-      const sentAt = Date.now();
-      const claimed = await conditionalWrite(
-        'INSERT INTO snowflake_worker_leases (worker_id, owner, leased_at) VALUES (?, ?, ?) IF NOT EXISTS USING TTL ?',
-        [candidate, this.owner, new Date(sentAt), this.ttlSeconds],
-      );
-      if (claimed.wasApplied()) {
-        this.workerId = candidate;
-        this.claimedAt = sentAt;
-        return candidate;
-      }
+      probed.add(candidate);
+      if (await this.tryClaim(candidate)) return candidate;
     }
-    log().error('no free Snowflake worker id', { attempts: MAX_ATTEMPTS });
+    // The random probes found none free: near the ceiling they can miss the few ids still free, so ask the
+    // table which ones are held (a scan of at most 1,023 tiny rows, only on this rare path) and try the rest.
+    const held = new Set<number>();
+    for await (const rows of readPages('SELECT worker_id FROM snowflake_worker_leases', [], 1000)) {
+      for (const row of rows) held.add(row.get('worker_id') as number);
+    }
+    for (let candidate = 0; candidate < LEASABLE_WORKER_IDS; candidate++) {
+      if (held.has(candidate) || probed.has(candidate)) continue;
+      if (await this.tryClaim(candidate)) return candidate;
+    }
+    log().error('no free Snowflake worker id', { held: held.size });
     countMetric(METRIC.workerIdsExhausted);
     throw new WorkerIdsExhaustedError();
+  }
+
+  private async tryClaim(candidate: number): Promise<boolean> {
+    const sentAt = Date.now();
+    const claimed = await conditionalWrite(
+      'INSERT INTO snowflake_worker_leases (worker_id, owner, leased_at) VALUES (?, ?, ?) IF NOT EXISTS USING TTL ?',
+      [candidate, this.owner, new Date(sentAt), this.ttlSeconds],
+    );
+    if (!claimed.wasApplied()) return false;
+    this.workerId = candidate;
+    this.claimedAt = sentAt;
+    return true;
   }
 
   /** Waits for a renewal in flight (tests, shutdown). */

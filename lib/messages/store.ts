@@ -5,7 +5,7 @@
  */
 import cassandra from 'cassandra-driver';
 import { bucketOf } from '../ids/snowflake.js';
-import { read, writeAtomically, type Statement } from '../scylla/execute.js';
+import { read, readDecisive, writeAtomically, type Statement } from '../scylla/execute.js';
 import { toLong } from '../scylla/values.js';
 import type { Attachment, MessageRecord } from './model.js';
 
@@ -145,7 +145,7 @@ const STATE_QUERY =
  * row (never written, or purged with its channel).
  */
 export async function getMessageState(channelId: string, messageId: bigint): Promise<{ message: MessageRecord; version: bigint } | undefined> {
-  const row = (await read(STATE_QUERY, [channelId, bucketOf(messageId), toLong(messageId)])).first();
+  const row = (await readDecisive(STATE_QUERY, [channelId, bucketOf(messageId), toLong(messageId)])).first();
   if (!row) return undefined;
   const version = row.get('version') as cassandra.types.Long | null;
   return { message: rowToMessage(channelId, row), version: version ? BigInt(version.toString()) : 0n };

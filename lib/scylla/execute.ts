@@ -50,6 +50,15 @@ export function read(query: string, params: Params, options: cassandra.QueryOpti
   return run(query, params, { consistency: readConsistency(), isIdempotent: true, ...options });
 }
 
+/**
+ * A read a background decision rests on (a checkpoint moves past what it saw, a count is made final from it):
+ * at the write consistency, so it sees every acknowledged write. A LOCAL_ONE read may hit the one replica a
+ * LOCAL_QUORUM write has not reached yet, and a decision made from it is never revisited.
+ */
+export function readDecisive(query: string, params: Params, options: cassandra.QueryOptions = {}) {
+  return run(query, params, { consistency: writeConsistency(), isIdempotent: true, ...options });
+}
+
 /** An idempotent write (plain INSERT/UPDATE of fixed values): safe to retry. */
 export function write(query: string, params: Params, options: cassandra.QueryOptions = {}) {
   return run(query, params, { consistency: writeConsistency(), isIdempotent: true, ...options });

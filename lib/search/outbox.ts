@@ -5,7 +5,7 @@
  * grace, and re-applies what the indexer missed (lib/use-cases/reconciler/search-sweep.ts).
  */
 import cassandra from 'cassandra-driver';
-import { read, type Statement } from '../scylla/execute.js';
+import { readDecisive, type Statement } from '../scylla/execute.js';
 import { toLong } from '../scylla/values.js';
 import type { IndexOperation } from './backlog.js';
 
@@ -58,7 +58,7 @@ export async function outboxSlot(shard: number, slot: number): Promise<OutboxEnt
   const entries: OutboxEntry[] = [];
   let pageState: string | undefined;
   do {
-    const result = await read(SLOT, [shard, Long.fromNumber(slot)], { fetchSize: 1000, pageState });
+    const result = await readDecisive(SLOT, [shard, Long.fromNumber(slot)], { fetchSize: 1000, pageState });
     for (const row of result.rows) {
       entries.push({
         channelId: String(row.get('channel_id')),

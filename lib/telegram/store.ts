@@ -6,7 +6,7 @@
  * (one unbounded partition per channel), is only read, once per channel, by the reconciler's import.
  */
 import cassandra from 'cassandra-driver';
-import { conditionalWrite, mapConcurrently, read, readPages, write, writeAtomically, type Statement } from '../scylla/execute.js';
+import { conditionalWrite, mapConcurrently, read, readDecisive, readPages, write, writeAtomically, type Statement } from '../scylla/execute.js';
 import { toLong } from '../scylla/values.js';
 import { advanceSyncState, countIngestion } from './sync-state-store.js';
 
@@ -130,7 +130,7 @@ export interface LogEntry {
 
 /** One page of one day of the channel's ingestion log, after `after`, in log order. */
 export async function ingestLogPage(channelId: string, day: number, after: LogPosition, limit: number): Promise<LogEntry[]> {
-  const result = await read(
+  const result = await readDecisive(
     'SELECT logged_at, telegram_message_id FROM telegram_ingest_log WHERE channel_id = ? AND day = ? AND (logged_at, telegram_message_id) > (?, ?) LIMIT ?',
     [channelId, day, new Date(after.atMs), Long.fromNumber(after.telegramMessageId), limit],
   );
@@ -157,7 +157,7 @@ export async function countedMarks(channelId: string, telegramMessageIds: readon
   for (const [bucket, ids] of byBucket) for (let i = 0; i < ids.length; i += IN_CHUNK) queries.push({ bucket, ids: ids.slice(i, i + IN_CHUNK) });
   const marks = new Map<number, number | null>();
   await mapConcurrently(queries, 8, async ({ bucket, ids }) => {
-    const result = await read('SELECT telegram_message_id, counted_at FROM telegram_channel_index WHERE channel_id = ? AND bucket = ? AND telegram_message_id IN ?', [
+    const result = await readDecisive('SELECT telegram_message_id, counted_at FROM telegram_channel_index WHERE channel_id = ? AND bucket = ? AND telegram_message_id IN ?', [
       channelId,
       bucket,
       ids.map((id) => Long.fromNumber(id)),
@@ -199,7 +199,7 @@ export interface LegacyIndexRow {
 
 /** One page of the pre-16.3 index (telegram_channel_messages) in Telegram id order, after `afterTelegramMessageId`. */
 export async function legacyIndexPage(channelId: string, afterTelegramMessageId: number, limit: number): Promise<LegacyIndexRow[]> {
-  const result = await read(
+  const result = await readDecisive(
     'SELECT telegram_message_id, message_id, ingested_at FROM telegram_channel_messages WHERE channel_id = ? AND telegram_message_id > ? LIMIT ?',
     [channelId, Long.fromNumber(afterTelegramMessageId), limit],
     { readTimeout: 10_000 },

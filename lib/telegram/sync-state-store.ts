@@ -8,7 +8,7 @@
  */
 import type { WebhookInfo } from '@grammyjs/types';
 import cassandra from 'cassandra-driver';
-import { conditionalWrite, read, write } from '../scylla/execute.js';
+import { conditionalWrite, read, readDecisive, write } from '../scylla/execute.js';
 import { MAX_TELEGRAM_MESSAGE_ID } from './ids.js';
 
 const { Long } = cassandra.types;
@@ -110,7 +110,7 @@ export interface CountState {
 /** The channel's count state, or undefined before its first pass (the old index not imported yet). */
 export async function loadCountState(channelId: string): Promise<CountState | undefined> {
   const row = (
-    await read(
+    await readDecisive(
       'SELECT counted_through, counted_through_id, counted, first_telegram_message_id, last_telegram_message_id, last_ingested_at, gaps FROM telegram_reconcile_state WHERE channel_id = ?',
       [channelId],
     )

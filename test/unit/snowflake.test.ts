@@ -113,4 +113,20 @@ describe('Snowflake ids', () => {
     expect(snowflakeTime(ids[1024]!)).toBe(EPOCH_MS + 5_001);
     expect(snowflakeSequence(ids[1024]!)).toBe(0);
   });
+
+  it('never mints one id twice when concurrent calls wait out a used-up millisecond together', async () => {
+    let now = EPOCH_MS + 9_000;
+    // Sleepers wake after the other calls ran, and time passes once for all of them, as with real timers.
+    const clock: Clock = {
+      now: () => now,
+      sleep: async (ms) => {
+        const until = now + ms;
+        await new Promise((resolve) => setImmediate(resolve));
+        now = Math.max(now, until);
+      },
+    };
+    const generator = new SnowflakeGenerator(async () => 1, clock);
+    const ids = await Promise.all(Array.from({ length: 3000 }, () => generator.next()));
+    expect(new Set(ids).size).toBe(3000);
+  });
 });
