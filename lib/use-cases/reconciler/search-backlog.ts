@@ -13,14 +13,6 @@ import { BACKLOG_SHARDS, backlogBatch, removeBacklogEntry, setAsideBacklogEntry 
 import { applyMessageSearchState } from '../search-indexing.js';
 import type { Budget } from './budget.js';
 
-/**
- * Applies one backlog entry from the current state of the message (the entry may be stale: a later edit or
- * delete wins because the message row is read now, and the index keeps the newest version it was given).
- */
-async function applyBacklogEntry(channelId: string, messageId: bigint): Promise<void> {
-  await applyMessageSearchState(channelId, messageId);
-}
-
 export interface DrainReport {
   applied: number;
   /** Entries set aside in the dead letters this run. */
@@ -39,7 +31,9 @@ export async function drainSearchBacklog(budget: Budget): Promise<DrainReport> {
       for (const entry of batch) {
         if (budget.exhausted()) return { applied, deadLettered, complete: false };
         try {
-          await applyBacklogEntry(entry.channelId, entry.messageId);
+          // From the current state of the message (the entry may be stale: a later edit or delete wins because
+          // the message row is read now, and the index keeps the newest version it was given).
+          await applyMessageSearchState(entry.channelId, entry.messageId);
         } catch (error) {
           if (error instanceof StoreUnavailableError) return { applied, deadLettered, complete: false, error: error.detail };
           log().error('search backlog entry can never be applied; set aside in the dead letters', {

@@ -37,10 +37,9 @@ const READ_CONCURRENCY = 16;
 const CHECK_CHUNK = 500;
 const APPLY_CONCURRENCY = 8;
 
-/**
- * TODO(lead): move into METRIC (lib/observability/metrics.ts) as searchSweepLag / searchSweepRepaired.
- * SearchSweepLag: seconds between now and the oldest moment the sweep has not covered (alarmed).
- * SearchSweepRepaired: messages the sweep applied because the indexer had not (an event lost or failed).
+/*
+ * Metrics: SearchSweepLag, seconds between now and the oldest moment the sweep has not covered (alarmed);
+ * SearchSweepRepaired, messages the sweep applied because the indexer had not (an event lost or failed).
  */
 
 export interface SweepReport {
